@@ -1,0 +1,19 @@
+.PHONY: install run test test-fast lint format bench
+
+install:
+	python3.11 -m venv .venv && .venv/bin/pip install -U pip && .venv/bin/pip install -e ".[dev]"
+
+run:
+	.venv/bin/python -m openrs.train
+
+test:
+	.venv/bin/pytest
+
+test-fast:
+	.venv/bin/pytest -m "not slow"
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

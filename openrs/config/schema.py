@@ -1,0 +1,162 @@
+"""Typed schemas for every config group. Defaults live here and nowhere else.
+
+The defaults are the paper's recipe (knoveleng/open-rs `recipes/grpo.yaml`); YAML files under
+`conf/` state only what differs from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Verbatim from open-rs recipes/grpo.yaml, doubled braces included: the model saw them.
+PAPER_SYSTEM_PROMPT = (
+    "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. "
+    "The assistant first thinks about the reasoning process in the mind and then provides the user with "
+    "the answer, and put your final answer within \\boxed{{}} . The reasoning process and answer are "
+    "enclosed within <think> </think> and <answer> </answer> tags, respectively, i.e., "
+    "<think> reasoning process here </think> <answer> answer here </answer>. "
+    "Note that respond by English, NOT use other languages."
+)
+
+
+@dataclass
+class TinyModelConfig:
+    """Shape of a randomly initialised Qwen2 built locally (no Hub)."""
+
+    hidden_size: int = 64
+    intermediate_size: int = 128
+    num_hidden_layers: int = 2
+    num_attention_heads: int = 4
+    num_key_value_heads: int = 2
+    max_position_embeddings: int = 1024
+    tokenizer_vocab_size: int = 512
+
+
+@dataclass
+class ModelConfig:
+    """The policy model: a Hub id or local path, or a tiny model built in process."""
+
+    name_or_path: str = "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
+    revision: str = "main"
+    dtype: str = "bfloat16"
+    attn_implementation: str | None = "flash_attention_2"
+    # Set for the offline path: build a random Qwen2 and a local tokenizer instead of loading.
+    tiny: TinyModelConfig | None = None
+    # Optional path to a checkpoint to start from (e.g. a warm-up SFT model); overrides name_or_path.
+    init_checkpoint: str | None = None
+
+
+@dataclass
+class DatasetConfig:
+    """Where the training problems come from and how they become prompts."""
+
+    name: str = "open_rs"
+    # A Hub dataset id, a local file/folder (jsonl, json, parquet), or "builtin:<generator>".
+    path: str = "knoveleng/open-rs"
+    split: str = "train"
+    problem_column: str = "problem"
+    answer_column: str = "answer"
+    solution_column: str | None = "solution"
+    system_prompt: str = PAPER_SYSTEM_PROMPT
+    max_rows: int | None = None
+    # Only for builtin generators: how many problems to generate.
+    num_rows: int = 256
+    # Drop prompts longer than this many tokens (TRL 1.16 no longer truncates prompts).
+    max_prompt_length: int = 512
+    dedupe: bool = True
+    require_parseable_answer: bool = False
+    # Named sources for a mix: {name: {path, weight | rows, problem_column, ...}}.
+    mix: dict[str, Any] = field(default_factory=dict)
+    mix_total_rows: int | None = None
+
+
+@dataclass
+class RewardConfig:
+    """Reward functions keyed by name: {_target_, weight, ...params}."""
+
+    funcs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OptimizerConfig:
+    """The paper's AdamW with a cosine schedule decaying to 10% of the peak lr."""
+
+    name: str = "adamw_torch"
+    lr: float = 1.0e-6
+    weight_decay: float = 0.0
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    max_grad_norm: float = 1.0
+    lr_scheduler_type: str = "cosine_with_min_lr"
+    min_lr_rate: float = 0.1
+    warmup_ratio: float = 0.1
+
+
+@dataclass
+class HardwareConfig:
+    """Process layout and precision for one machine (or one SLURM job)."""
+
+    name: str = "local_4gpu"
+    device: str = "cuda"  # "cuda" or "cpu"
+    num_gpus: int = 4
+    num_training_processes: int = 3
+    bf16: bool = True
+    gradient_checkpointing: bool = True
+    use_vllm: bool = True
+    vllm_mode: str = "server"  # "server" (own GPU) or "colocate"
+    vllm_gpu_memory_utilization: float = 0.7
+    vllm_server_host: str = "127.0.0.1"
+    vllm_server_port: int = 8000
+    vllm_server_gpu: int = 3
+    deepspeed: str | None = "zero2"  # "zero2", "zero3" or null
+
+
+@dataclass
+class TrainerConfig:
+    """GRPO settings of the paper's recipe (Exp2), passed on to TRL's GRPOConfig."""
+
+    num_generations: int = 6
+    per_device_train_batch_size: int = 6
+    gradient_accumulation_steps: int = 4
+    max_completion_length: int = 3584
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_steps: int = 500
+    save_steps: int = 50
+    save_total_limit: int | None = None
+    logging_steps: int = 1
+    beta: float = 0.04
+    epsilon: float = 0.2
+    loss_type: str = "grpo"
+    scale_rewards: str = "group"
+    # Off by default: users of the original found that logging completions slowed training.
+    log_completions: bool = False
+    # Extra GRPOConfig keys for anything not modelled here; checked against GRPOConfig's fields.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunConfig:
+    """Where and how a run writes: loggers, resume, wall-time budget."""
+
+    logger: str = "jsonl"  # "jsonl" or "wandb" (jsonl is always written)
+    wandb_project: str = "openrs"
+    resume: str = "auto"  # "auto": continue from the run dir's last checkpoint; "never"
+    # Checking that the Hub is reachable costs at most this many seconds before any download.
+    hub_timeout_s: float = 5.0
+
+
+@dataclass
+class TrainConfig:
+    """The whole training run."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    hardware: HardwareConfig = field(default_factory=HardwareConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    seed: int = 42
+    experiment_name: str = "default"

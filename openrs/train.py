@@ -1,0 +1,64 @@
+"""Train with GRPO: `python -m openrs.train [+experiment=exp2] [group=option] [key=value ...]`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from openrs.config.store import register_configs, to_typed
+from openrs.errors import OpenRSError
+
+log = logging.getLogger("openrs.train")
+CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
+register_configs()
+
+
+def run(cfg, run_dir: Path) -> dict:
+    """The recipe: checks, rewards, GRPOConfig, tokenizer, data, model, trainer, train, summary."""
+    from openrs.data import build_train_dataset
+    from openrs.models import build_tokenizer, model_source
+    from openrs.preflight import run_preflight
+    from openrs.rewards import build_reward_funcs
+    from openrs.training import grpo_args, summary, trainer
+
+    start = time.time()
+    run_preflight(cfg)
+    reward_funcs, weights = build_reward_funcs(cfg.reward.funcs)
+    resume_from = trainer.last_checkpoint(run_dir) if cfg.run.resume == "auto" else None
+    grpo_config = grpo_args.build_grpo_config(cfg, run_dir / trainer.CHECKPOINT_DIR, weights)
+    tokenizer = build_tokenizer(cfg.model)
+    dataset = build_train_dataset(cfg.dataset, tokenizer, cfg.seed)  # data errors surface before the model
+    model = model_source(cfg.model, tokenizer, cfg.seed, run_dir)
+    grpo = trainer.build_trainer(
+        model, tokenizer, dataset, reward_funcs, grpo_config, run_dir, trainer.checkpoint_step(resume_from)
+    )
+    metrics = trainer.train(grpo, resume_from)
+    summary.write_summary(
+        run_dir, experiment=cfg.experiment_name, seed=cfg.seed, wall_time_s=round(time.time() - start, 2),
+        global_step=grpo.state.global_step, resumed_from=resume_from, train_metrics=metrics,
+    )  # fmt: skip
+    return metrics
+
+
+@hydra.main(config_path=CONF_DIR, config_name="config", version_base="1.3")
+def main(dict_cfg: DictConfig) -> None:
+    """Hydra entry point: compose, save the resolved config, run; user errors end in one line."""
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        cfg = to_typed(dict_cfg)
+        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(dict_cfg, resolve=True))
+        run(cfg, run_dir)
+    except OpenRSError as err:
+        log.error("%s", err)
+        sys.exit(2)
+    log.info("run dir: %s", run_dir)
+
+
+if __name__ == "__main__":
+    main()

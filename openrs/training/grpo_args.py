@@ -1,0 +1,99 @@
+"""Maps openrs's typed config onto TRL 1.16's GRPOConfig."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from openrs.config.schema import TrainConfig
+from openrs.errors import ConfigError
+
+
+def grpo_config_kwargs(
+    cfg: TrainConfig, output_dir: str | Path, reward_weights: list[float]
+) -> dict[str, Any]:
+    """Keyword arguments for `trl.GRPOConfig`, one place for every mapping."""
+    trainer, opt, hw, model = cfg.trainer, cfg.optimizer, cfg.hardware, cfg.model
+    kwargs: dict[str, Any] = {
+        "output_dir": str(output_dir),
+        "seed": cfg.seed,
+        "data_seed": cfg.seed,
+        # Optimiser and schedule
+        "optim": opt.name,
+        "learning_rate": opt.lr,
+        "weight_decay": opt.weight_decay,
+        "adam_beta1": opt.adam_beta1,
+        "adam_beta2": opt.adam_beta2,
+        "max_grad_norm": opt.max_grad_norm,
+        "lr_scheduler_type": opt.lr_scheduler_type,
+        "lr_scheduler_kwargs": {"min_lr_rate": opt.min_lr_rate}
+        if opt.lr_scheduler_type == "cosine_with_min_lr"
+        else {},
+        # transformers 5 reads a warmup_steps below 1 as a fraction of max_steps.
+        "warmup_steps": opt.warmup_ratio,
+        # GRPO
+        "num_generations": trainer.num_generations,
+        "per_device_train_batch_size": trainer.per_device_train_batch_size,
+        "gradient_accumulation_steps": trainer.gradient_accumulation_steps,
+        "max_completion_length": trainer.max_completion_length,
+        "temperature": trainer.temperature,
+        "top_p": trainer.top_p,
+        "max_steps": trainer.max_steps,
+        "beta": trainer.beta,
+        "epsilon": trainer.epsilon,
+        "loss_type": trainer.loss_type,
+        "scale_rewards": trainer.scale_rewards,
+        "reward_weights": reward_weights,
+        # The paper predates TRL's vLLM importance-sampling correction.
+        "vllm_importance_sampling_correction": False,
+        # Checkpoints and logs
+        "save_strategy": "steps",
+        "save_steps": trainer.save_steps,
+        "save_total_limit": trainer.save_total_limit,
+        "logging_steps": trainer.logging_steps,
+        "log_completions": trainer.log_completions,
+        "report_to": ["wandb"] if cfg.run.logger == "wandb" else "none",
+        "run_name": cfg.experiment_name,
+        # Hardware
+        "use_cpu": hw.device == "cpu",
+        "bf16": hw.bf16,
+        "gradient_checkpointing": hw.gradient_checkpointing,
+        "use_vllm": hw.use_vllm,
+    }
+    if hw.use_vllm:
+        kwargs.update(vllm_mode=hw.vllm_mode, vllm_gpu_memory_utilization=hw.vllm_gpu_memory_utilization)
+        if hw.vllm_mode == "server":
+            kwargs.update(vllm_server_host=hw.vllm_server_host, vllm_server_port=hw.vllm_server_port)
+    # TRL loads the policy and its reference copy from a path or Hub id with these.
+    init_kwargs: dict[str, Any] = {"dtype": model.dtype}
+    if model.tiny is None and not model.init_checkpoint:
+        init_kwargs["revision"] = model.revision
+    if model.attn_implementation:
+        init_kwargs["attn_implementation"] = model.attn_implementation
+    kwargs["model_init_kwargs"] = init_kwargs
+    kwargs.update(trainer.extra)
+    return kwargs
+
+
+def build_grpo_config(cfg: TrainConfig, output_dir: str | Path, reward_weights: list[float]):
+    """The `trl.GRPOConfig` TRL receives; unknown `trainer.extra` keys fail with their names."""
+    from trl import GRPOConfig
+
+    kwargs = grpo_config_kwargs(cfg, output_dir, reward_weights)
+    known = {f.name for f in dataclasses.fields(GRPOConfig)}
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        raise ConfigError(
+            f"trainer.extra has key(s) {unknown} that TRL {_trl_version()} GRPOConfig does not know"
+        )
+    try:
+        return GRPOConfig(**kwargs)
+    except ValueError as err:
+        raise ConfigError(f"TRL rejected the GRPO settings: {str(err).splitlines()[0]}") from err
+
+
+def _trl_version() -> str:
+    import trl
+
+    return trl.__version__

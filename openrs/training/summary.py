@@ -1,0 +1,59 @@
+"""The run summary: what ran, on what code and packages, with which seed, for how long."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+
+SUMMARY_FILE = "summary.json"
+TRACKED_PACKAGES = (
+    "openrs", "torch", "transformers", "trl", "accelerate", "datasets", "hydra-core",
+    "omegaconf", "math-verify", "vllm", "deepspeed", "flash-attn", "wandb", "submitit",
+)  # fmt: skip
+
+
+def git_sha(repo_dir: str | Path = ".") -> str | None:
+    """The current commit, with '-dirty' when the work tree has changes; None outside git."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo_dir, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo_dir,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return sha + ("-dirty" if dirty else "")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of the packages a run depends on (None when absent)."""
+    versions = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def write_summary(run_dir: str | Path, **fields) -> Path:
+    """Write summary.json with the given fields plus git sha, versions, host and time."""
+    path = Path(run_dir) / SUMMARY_FILE
+    summary = {
+        "git_sha": git_sha(Path(__file__).parent),
+        "packages": package_versions(),
+        "python": platform.python_version(),
+        "host": platform.node(),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        **fields,
+    }
+    path.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    return path
