@@ -26,18 +26,21 @@ def run(cfg, run_dir: Path) -> dict:
     from openrs.preflight import run_preflight
     from openrs.rewards import build_reward_funcs
     from openrs.training import grpo_args, summary, trainer
+    from openrs.training.loggers import setup_loggers
 
     start = time.time()
     run_preflight(cfg)
+    setup_loggers(cfg.run, run_dir)
     reward_funcs, weights = build_reward_funcs(cfg.reward.funcs)
     resume_from = trainer.last_checkpoint(run_dir) if cfg.run.resume == "auto" else None
     grpo_config = grpo_args.build_grpo_config(cfg, run_dir / trainer.CHECKPOINT_DIR, weights)
     tokenizer = build_tokenizer(cfg.model)
-    dataset = build_train_dataset(cfg.dataset, tokenizer, cfg.seed)  # data errors surface before the model
+    dataset = build_train_dataset(
+        cfg.dataset, tokenizer, cfg.seed, run_dir
+    )  # data errors surface before the model
     model = model_source(cfg.model, tokenizer, cfg.seed, run_dir)
-    grpo = trainer.build_trainer(
-        model, tokenizer, dataset, reward_funcs, grpo_config, run_dir, trainer.checkpoint_step(resume_from)
-    )
+    callbacks = trainer.build_callbacks(cfg.callbacks, run_dir, trainer.checkpoint_step(resume_from))
+    grpo = trainer.build_trainer(model, tokenizer, dataset, reward_funcs, grpo_config, callbacks)
     metrics = trainer.train(grpo, resume_from)
     summary.write_summary(
         run_dir, experiment=cfg.experiment_name, seed=cfg.seed, wall_time_s=round(time.time() - start, 2),

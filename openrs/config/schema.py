@@ -158,5 +158,7 @@ class TrainConfig:
     hardware: HardwareConfig = field(default_factory=HardwareConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    # Extra TrainerCallbacks: {name: {_target_, ...params}}; each also receives `run_dir`.
+    callbacks: dict[str, Any] = field(default_factory=dict)
     seed: int = 42
     experiment_name: str = "default"

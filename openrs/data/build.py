@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from openrs.config.schema import DatasetConfig
 from openrs.data.sources import load_rows
@@ -55,7 +56,7 @@ def drop_long_prompts(ds, tokenizer, max_prompt_length: int):
     return kept.remove_columns("prompt_tokens")
 
 
-def build_train_dataset(cfg: DatasetConfig, tokenizer, seed: int):
+def build_train_dataset(cfg: DatasetConfig, tokenizer, seed: int, run_dir: str | Path | None = None):
     """Load, canonicalise, prompt and filter the training set; fail clearly if nothing is left."""
     ds = load_rows(cfg.path, cfg.split, cfg.num_rows, seed)
     ds = to_canonical_columns(ds, cfg)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from openrs.errors import ConfigError
 from openrs.training.metrics import MetricsJsonlCallback
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,21 @@ def checkpoint_step(checkpoint: Path | None) -> int:
     return int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint else 0
 
 
-def build_trainer(model, tokenizer, dataset, reward_funcs, grpo_config, run_dir, resume_step: int = 0):
-    """TRL's GRPOTrainer with openrs's metrics callback attached."""
+def build_callbacks(specs: dict, run_dir: str | Path, resume_step: int = 0) -> list:
+    """openrs's metrics callback plus the configured ones, each given the run dir."""
+    from hydra.utils import instantiate
+
+    callbacks = [MetricsJsonlCallback(run_dir, resume_step)]
+    for name, spec in specs.items():
+        try:
+            callbacks.append(instantiate(spec, run_dir=str(run_dir)))
+        except Exception as err:  # instantiate wraps import and signature errors alike
+            raise ConfigError(f"callbacks.{name}: cannot build {spec.get('_target_')}: {err}") from err
+    return callbacks
+
+
+def build_trainer(model, tokenizer, dataset, reward_funcs, grpo_config, callbacks: list):
+    """TRL's GRPOTrainer for the policy `model` (a path or Hub id) with the given callbacks."""
     from trl import GRPOTrainer
 
     return GRPOTrainer(
@@ -36,7 +50,7 @@ def build_trainer(model, tokenizer, dataset, reward_funcs, grpo_config, run_dir,
         args=grpo_config,
         train_dataset=dataset,
         processing_class=tokenizer,
-        callbacks=[MetricsJsonlCallback(run_dir, resume_step)],
+        callbacks=callbacks,
     )
 
 
