@@ -1,0 +1,94 @@
+"""build_reward_funcs: config entries to bound TRL reward functions, and one-line errors for bad ones."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+from omegaconf import OmegaConf
+
+from openrs.errors import ConfigError
+from openrs.rewards import build_reward_funcs, pop_reward_metrics
+from openrs.rewards.build import reward_parameters
+
+CONF_REWARD = Path(__file__).resolve().parents[3] / "conf" / "reward"
+
+
+def _name(func: Any) -> str:
+    return getattr(func, "func", func).__name__
+
+
+def test_entries_become_bound_functions_and_weights_in_order() -> None:
+    funcs, weights = build_reward_funcs(
+        {
+            "format": {"_target_": "openrs.rewards.format_reward", "weight": 1.0, "prompt_opens_think": True},
+            "cosine": {
+                "_target_": "openrs.rewards.cosine_scaled_reward",
+                "weight": 2,
+                "max_len": 100,
+                "clamp": False,
+            },
+            "off": {"_target_": "openrs.rewards.tag_count_reward", "weight": 0.0},
+            "gone": None,
+        }
+    )
+    assert [_name(f) for f in funcs] == ["format_reward", "cosine_scaled_reward"]
+    assert weights == [1.0, 2.0]
+    assert funcs[0](["Thinking.\n</think>\n<answer>\n1\n</answer>"]) == [1.0]
+    assert pickle.loads(pickle.dumps(funcs[1])).keywords == {"max_len": 100, "clamp": False}
+
+
+def test_reward_parameters_leave_out_what_trl_passes() -> None:
+    params = reward_parameters(
+        build_reward_funcs({"a": {"_target_": "openrs.rewards.accuracy_reward"}})[0][0]
+    )
+    assert "unparseable_gold_reward" in params
+    assert not {"completions", "answer", "completion_ids", "prompts"} & set(params)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"_target_": "openrs.rewards.no_such_reward"}, "reward.funcs.x._target_: cannot import"),
+        ({"_target_": "no_such_module.reward"}, "reward.funcs.x._target_: cannot import"),
+        ({"_target_": "accuracy_reward"}, "reward.funcs.x._target_: expected a dotted path"),
+        ({"weight": 1.0}, "reward.funcs.x._target_"),
+        (
+            {"_target_": "openrs.rewards.accuracy_reward", "max_len": 10},
+            "reward.funcs.x.max_len: not a parameter",
+        ),
+        (
+            {"_target_": "openrs.rewards.accuracy_reward", "answer": "7"},
+            "reward.funcs.x.answer: not a parameter",
+        ),
+        ({"_target_": "openrs.rewards.cosine_scaled_reward", "length_unit": "words"}, "length_unit"),
+        ({"_target_": "openrs.rewards.repetition_penalty_reward", "max_penalty": 1.0}, "max_penalty"),
+        ({"_target_": "openrs.rewards.format_reward", "weight": "high"}, "reward.funcs.x.weight"),
+        ("openrs.rewards.format_reward", "reward.funcs.x: expected a mapping"),
+    ],
+)
+def test_bad_entries_fail_with_one_line_naming_the_key(spec: Any, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")) as err:
+        build_reward_funcs({"x": spec})
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_parameter_error_lists_the_allowed_ones() -> None:
+    with pytest.raises(ConfigError, match="allowed: .*prompt_opens_think"):
+        build_reward_funcs({"format": {"_target_": "openrs.rewards.format_reward", "think": True}})
+
+
+@pytest.mark.parametrize("path", sorted(CONF_REWARD.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_shipped_reward_config_builds(path: Path) -> None:
+    cfg = OmegaConf.merge({"trainer": {"max_completion_length": 3584}}, {"reward": OmegaConf.load(path)})
+    specs = OmegaConf.to_container(cfg.reward.get("funcs", {}), resolve=True)
+    funcs, weights = build_reward_funcs(specs)
+    assert len(funcs) == len(weights) > 0
+    scores = [
+        f(["<think>\nx\n</think>\n<answer>\n\\boxed{1}\n</answer>"], answer=["1"], num_workers=0)
+        for f in funcs
+    ]
+    assert all(len(s) == 1 for s in scores)
+    assert pop_reward_metrics()["rewards/time_s"] > 0
