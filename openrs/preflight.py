@@ -9,7 +9,8 @@ import socket
 from urllib.parse import urlparse
 
 from openrs.config.schema import TrainConfig
-from openrs.data.sources import BUILTIN_PREFIX, is_local_path
+from openrs.data.mix import resolve_sources
+from openrs.data.sources import BUILTIN_PREFIX, check_builtin, is_local_path
 from openrs.errors import ConfigError, EnvironmentUnavailableError
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,9 @@ def check_sources(cfg: TrainConfig) -> None:
                 raise ConfigError(f"model path not found: {model_path}")
         elif not _model_is_cached(model_path, model.revision):
             needs_hub.append(f"model '{model_path}'")
-    paths = [cfg.dataset.path] + [src.get("path", "") for src in cfg.dataset.mix.values() if src]
-    for path in paths:
-        if not path or path.startswith(BUILTIN_PREFIX):
+    for path in (spec.path for spec in resolve_sources(cfg.dataset)):
+        if path.startswith(BUILTIN_PREFIX):
+            check_builtin(path)
             continue
         if is_local_path(path):
             if not os.path.exists(os.path.expanduser(path)):
@@ -107,7 +108,29 @@ def check_hardware(cfg: TrainConfig, available_gpus: int | None = None) -> None:
             )
 
 
+RESUME_MODES = ("auto", "never")
+
+
+def check_launch(cfg: TrainConfig) -> None:
+    """The process layout is possible and the batch sizes TRL and DeepSpeed check at start-up agree."""
+    from openrs.launch import batch_sizes, is_launched_child, plan_layout
+
+    if cfg.run.resume not in RESUME_MODES:
+        raise ConfigError(f"run.resume={cfg.run.resume!r} is not one of {RESUME_MODES}")
+    plan_layout(cfg.hardware)
+    batch_sizes(cfg.trainer, cfg.hardware)
+    if cfg.hardware.slurm_job and "SLURM_JOB_ID" not in os.environ and not is_launched_child():
+        raise ConfigError(
+            f"hardware={cfg.hardware.name} runs inside a SLURM job: submit it with "
+            "`python -m openrs.train -m hydra/launcher=openrs_slurm ...`"
+        )
+
+
 def run_preflight(cfg: TrainConfig) -> None:
-    """All checks that need no model: sources first (the Hub), then the machine."""
+    """All checks that need no model: config arithmetic, sources (the Hub), then the machine."""
+    from openrs.launch import is_launched_child
+
+    check_launch(cfg)
     check_sources(cfg)
-    check_hardware(cfg)
+    if not is_launched_child():  # the launcher checked the machine; its processes see only their GPUs
+        check_hardware(cfg)

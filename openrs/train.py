@@ -21,6 +21,7 @@ register_configs()
 
 def run(cfg, run_dir: Path) -> dict:
     """The recipe: checks, rewards, GRPOConfig, tokenizer, data, model, trainer, train, summary."""
+    from openrs import launch
     from openrs.data import build_train_dataset
     from openrs.models import build_tokenizer, model_source
     from openrs.preflight import run_preflight
@@ -30,6 +31,8 @@ def run(cfg, run_dir: Path) -> dict:
 
     start = time.time()
     run_preflight(cfg)
+    if launch.needs_launcher(cfg):  # several processes (+ a vLLM server) each run this recipe
+        return launch.launch(cfg, run_dir)
     setup_loggers(cfg.run, run_dir)
     reward_funcs, weights = build_reward_funcs(cfg.reward.funcs)
     resume_from = trainer.last_checkpoint(run_dir) if cfg.run.resume == "auto" else None

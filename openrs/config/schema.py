@@ -21,6 +21,22 @@ PAPER_SYSTEM_PROMPT = (
 
 
 @dataclass
+class WarmupConfig:
+    """Supervised warm-up of a tiny model on generated demonstrations, before GRPO."""
+
+    # Dotted path to `(num_examples, seed) -> [{problem, completion}]`.
+    demonstrations: str = "openrs.micro_repro.task.demonstrations"
+    # Must equal the dataset's system prompt: the model is warmed up on the prompts GRPO will use.
+    system_prompt: str = ""
+    num_examples: int = 4096
+    steps: int = 300
+    batch_size: int = 32
+    lr: float = 3.0e-3
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.05
+
+
+@dataclass
 class TinyModelConfig:
     """Shape of a randomly initialised Qwen2 built locally (no Hub)."""
 
@@ -31,6 +47,8 @@ class TinyModelConfig:
     num_key_value_heads: int = 2
     max_position_embeddings: int = 1024
     tokenizer_vocab_size: int = 512
+    # Set to train the random model briefly on demonstrations before GRPO (cached in the run dir).
+    warmup: WarmupConfig | None = None
 
 
 @dataclass
@@ -52,23 +70,28 @@ class DatasetConfig:
     """Where the training problems come from and how they become prompts."""
 
     name: str = "open_rs"
-    # A Hub dataset id, a local file/folder (jsonl, json, parquet), or "builtin:<generator>".
-    path: str = "knoveleng/open-rs"
+    # A Hub dataset id, a local file/folder (jsonl, json, parquet), "builtin:<generator>" or
+    # "builtin:<file under openrs/data>"; null when `mix` names the sources.
+    path: str | None = "knoveleng/open-rs"
     split: str = "train"
     problem_column: str = "problem"
     answer_column: str = "answer"
     solution_column: str | None = "solution"
     system_prompt: str = PAPER_SYSTEM_PROMPT
+    # Rows to train on, drawn with the seed after filtering: a cap for one source; for a mix, the
+    # total split by weight (null: the largest mix that keeps the weights' proportions).
     max_rows: int | None = None
     # Only for builtin generators: how many problems to generate.
     num_rows: int = 256
     # Drop prompts longer than this many tokens (TRL 1.16 no longer truncates prompts).
     max_prompt_length: int = 512
+    # Drop repeated problems (case and whitespace ignored), keeping the first; across a mix too.
     dedupe: bool = True
+    # Keep only problems whose gold answer math-verify parses (others can never be rewarded).
     require_parseable_answer: bool = False
-    # Named sources for a mix: {name: {path, weight | rows, problem_column, ...}}.
+    # Named sources replacing `path`: {name: {path, weight | rows, split?, problem_column?, ...}};
+    # unset column keys fall back to the ones above; weight 0 leaves a source out (not loaded).
     mix: dict[str, Any] = field(default_factory=dict)
-    mix_total_rows: int | None = None
 
 
 @dataclass
@@ -109,7 +132,13 @@ class HardwareConfig:
     vllm_server_host: str = "127.0.0.1"
     vllm_server_port: int = 8000
     vllm_server_gpu: int = 3
+    # How long openrs waits for `trl vllm-serve` to answer /health before giving up.
+    vllm_server_timeout_s: float = 600.0
     deepspeed: str | None = "zero2"  # "zero2", "zero3" or null
+    # accelerate's rendezvous port for multi-process runs; 0 picks a free one.
+    main_process_port: int = 0
+    # The layout runs inside a SLURM job (submitted with `-m hydra/launcher=openrs_slurm`).
+    slurm_job: bool = False
 
 
 @dataclass
@@ -142,7 +171,8 @@ class RunConfig:
 
     logger: str = "jsonl"  # "jsonl" or "wandb" (jsonl is always written)
     wandb_project: str = "openrs"
-    resume: str = "auto"  # "auto": continue from the run dir's last checkpoint; "never"
+    # "auto": continue from the run dir's last complete checkpoint; "never": start from step 0.
+    resume: str = "auto"
     # Checking that the Hub is reachable costs at most this many seconds before any download.
     hub_timeout_s: float = 5.0
 

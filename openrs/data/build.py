@@ -1,31 +1,59 @@
-"""From a DatasetConfig to the conversational prompts TRL trains on."""
+"""From a DatasetConfig to the conversational prompts TRL trains on, with a per-source summary."""
 
 from __future__ import annotations
 
+import json
 import logging
+import random
+from collections import Counter
 from pathlib import Path
 
 from openrs.config.schema import DatasetConfig
+from openrs.data.filters import dedupe_problems, drop_long_prompts, keep_parseable_answers
+from openrs.data.mix import SourceSpec, plan_rows, resolve_sources, spec_summary
 from openrs.data.sources import load_rows
 from openrs.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+SOURCE_COLUMN = "data_source"
+SUMMARY_FILE = "data_summary.json"
 
-def to_canonical_columns(ds, cfg: DatasetConfig):
-    """Rename source columns to `problem`, `answer` (and `solution`), dropping the rest."""
-    wanted = {cfg.problem_column: "problem", cfg.answer_column: "answer"}
-    if cfg.solution_column:
-        wanted[cfg.solution_column] = "solution"
+
+def to_canonical_columns(ds, spec: SourceSpec, with_solution: bool):
+    """Rename a source's columns to `problem`, `answer` (and `solution`), tag its rows, drop the rest."""
+    wanted = {spec.problem_column: "problem", spec.answer_column: "answer"}
+    if spec.solution_column:
+        wanted[spec.solution_column] = "solution"
     missing = [c for c in wanted if c not in ds.column_names]
     if missing:
         raise ConfigError(
-            f"dataset '{cfg.name}' has no column(s) {missing}; it has {ds.column_names} "
-            f"(set dataset.problem_column / answer_column / solution_column)"
+            f"dataset source '{spec.name}' ({spec.path}) has no column(s) {missing}; it has "
+            f"{ds.column_names} (set dataset.problem_column / answer_column / solution_column, or the "
+            "same keys of its dataset.mix entry)"
         )
     ds = ds.select_columns(list(wanted))
-    renames = {src: dst for src, dst in wanted.items() if src != dst}
-    return ds.rename_columns(renames) if renames else ds
+
+    def canonical(row):
+        out = {dst: row[src] for src, dst in wanted.items()}
+        out["answer"] = str(out["answer"])
+        if with_solution:
+            out["solution"] = str(out.get("solution") or "")
+        return out | {SOURCE_COLUMN: spec.name}
+
+    return ds.map(canonical, remove_columns=ds.column_names, desc=f"columns of {spec.name}")
+
+
+def load_problem_pool(cfg: DatasetConfig, seed: int, specs: list[SourceSpec] | None = None):
+    """All rows of the config's active sources in canonical columns, before any filter or sampling."""
+    import datasets
+
+    specs = resolve_sources(cfg) if specs is None else specs
+    with_solution = any(s.solution_column for s in specs)
+    parts = [
+        to_canonical_columns(load_rows(s.path, s.split, cfg.num_rows, seed), s, with_solution) for s in specs
+    ]
+    return datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]
 
 
 def add_prompts(ds, system_prompt: str):
@@ -35,38 +63,94 @@ def add_prompts(ds, system_prompt: str):
         messages = [{"role": "user", "content": row["problem"]}]
         if system_prompt:
             messages.insert(0, {"role": "system", "content": system_prompt})
-        return {"prompt": messages, "answer": str(row["answer"])}
+        return {"prompt": messages}
 
     return ds.map(to_prompt, desc="prompts")
 
 
-def drop_long_prompts(ds, tokenizer, max_prompt_length: int):
-    """Remove rows whose templated prompt exceeds `max_prompt_length` tokens (logged)."""
+def _sample(ds, plan: dict[str, int], seed: int) -> list[int]:
+    """Row indices: `plan[name]` random rows of each source, then the whole selection shuffled."""
+    by_source: dict[str, list[int]] = {name: [] for name in plan}
+    for i, name in enumerate(ds[SOURCE_COLUMN]):
+        by_source[name].append(i)
+    chosen = []
+    for name, rows in by_source.items():
+        random.Random(f"{seed}:{name}").shuffle(rows)
+        chosen += sorted(rows[: plan[name]])
+    random.Random(seed).shuffle(chosen)
+    return chosen
 
-    def length(row):
-        ids = tokenizer.apply_chat_template(row["prompt"], add_generation_prompt=True, tokenize=True)
-        ids = ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids
-        return {"prompt_tokens": len(ids)}
 
-    ds = ds.map(length, desc="prompt lengths")
-    kept = ds.filter(lambda row: row["prompt_tokens"] <= max_prompt_length)
-    log.info(
-        "dropped %d of %d prompts longer than %d tokens", len(ds) - len(kept), len(ds), max_prompt_length
-    )
-    return kept.remove_columns("prompt_tokens")
+def _source_counts(ds) -> Counter:
+    return Counter(ds[SOURCE_COLUMN])
 
 
 def build_train_dataset(cfg: DatasetConfig, tokenizer, seed: int, run_dir: str | Path | None = None):
-    """Load, canonicalise, prompt and filter the training set; fail clearly if nothing is left."""
-    ds = load_rows(cfg.path, cfg.split, cfg.num_rows, seed)
-    ds = to_canonical_columns(ds, cfg)
-    if cfg.max_rows is not None:
-        ds = ds.shuffle(seed=seed).select(range(min(cfg.max_rows, len(ds))))
-    ds = add_prompts(ds, cfg.system_prompt)
-    ds = drop_long_prompts(ds, tokenizer, cfg.max_prompt_length)
+    """Load, canonicalise, filter, mix and prompt the training set; fail clearly if nothing is left."""
+    specs = resolve_sources(cfg)
+    ds = load_problem_pool(cfg, seed, specs)
+    stages = {"loaded": _source_counts(ds)}
+    if cfg.dedupe:
+        ds = dedupe_problems(ds)
+        stages["dropped_duplicates"] = _source_counts(ds)
+    if cfg.require_parseable_answer:
+        ds = keep_parseable_answers(ds)
+        stages["dropped_unparseable"] = _source_counts(ds)
+    ds = drop_long_prompts(add_prompts(ds, cfg.system_prompt), tokenizer, cfg.max_prompt_length)
+    stages["dropped_too_long"] = available = _source_counts(ds)
     if len(ds) == 0:
         raise ConfigError(
-            f"dataset '{cfg.name}' is empty after filtering (max_prompt_length={cfg.max_prompt_length})"
+            f"dataset '{cfg.name}' is empty after filtering (max_prompt_length={cfg.max_prompt_length}, "
+            f"dedupe={cfg.dedupe}, require_parseable_answer={cfg.require_parseable_answer})"
         )
-    log.info("training on %d prompts from %s", len(ds), cfg.path)
+    if cfg.mix:
+        plan = plan_rows(specs, available, cfg.max_rows)
+    else:
+        plan = {specs[0].name: min(len(ds), cfg.max_rows if cfg.max_rows is not None else len(ds))}
+    ds = ds.select(_sample(ds, plan, seed)).remove_columns(SOURCE_COLUMN)
+    if len(ds) == 0:
+        raise ConfigError(f"dataset '{cfg.name}' takes no rows (max_rows={cfg.max_rows})")
+    summary = data_summary(cfg, seed, specs, stages, plan)
+    log_summary(summary)
+    if run_dir is not None:
+        (Path(run_dir) / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return ds
+
+
+def data_summary(cfg: DatasetConfig, seed: int, specs, stages: dict[str, Counter], plan) -> dict:
+    """Per-source row counts through each filter, and the rows taken into the training set."""
+    total = sum(plan.values())
+    sources = {}
+    for spec in specs:
+        counts = [stages[stage][spec.name] for stage in stages]
+        row = spec_summary(spec) | {"loaded": counts[0]}
+        # Each stage records what is left, so a drop is the difference with the stage before it.
+        row |= {
+            stage: before - after
+            for stage, before, after in zip(list(stages)[1:], counts, counts[1:], strict=False)
+        }
+        row |= {"available": counts[-1], "taken": plan[spec.name], "share": round(plan[spec.name] / total, 4)}
+        sources[spec.name] = row
+    return {
+        "dataset": cfg.name,
+        "seed": seed,
+        "rows": total,
+        "max_rows": cfg.max_rows,
+        "max_prompt_length": cfg.max_prompt_length,
+        "dedupe": cfg.dedupe,
+        "require_parseable_answer": cfg.require_parseable_answer,
+        "sources": sources,
+    }
+
+
+def log_summary(summary: dict) -> None:
+    """One log line per source: rows loaded, dropped by each filter, and taken."""
+    for name, row in summary["sources"].items():
+        drops = ", ".join(
+            f"{k.removeprefix('dropped_')} {v}" for k, v in row.items() if k.startswith("dropped_")
+        )
+        log.info(
+            "data source %s: loaded %d, dropped (%s), took %d of %d (%.1f%% of the set)",
+            name, row["loaded"], drops or "none", row["taken"], row["available"], 100 * row["share"],
+        )  # fmt: skip
+    log.info("training on %d prompts from dataset '%s'", summary["rows"], summary["dataset"])

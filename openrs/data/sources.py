@@ -1,4 +1,4 @@
-"""Loading raw rows from the Hub, local files or built-in generators."""
+"""Loading raw rows from the Hub, local files, files shipped in the package, or built-in generators."""
 
 from __future__ import annotations
 
@@ -9,33 +9,60 @@ from openrs.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
+# "builtin:<generator>" (e.g. builtin:tiny_math) or "builtin:<file under openrs/data>"
+# (e.g. builtin:train/deepscaler_subset_aime_math.jsonl): shipped with openrs, no Hub, no user files.
 BUILTIN_PREFIX = "builtin:"
+PACKAGE_DATA_DIR = Path(__file__).resolve().parent
 LOCAL_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
+
+
+def _generators() -> dict:
+    from openrs.data.tiny_math import generate_tiny_math
+
+    return {"tiny_math": generate_tiny_math}
 
 
 def is_local_path(path: str) -> bool:
     """True when `path` names a local file or folder rather than a Hub id."""
-    return path.startswith(("/", "./", "../", "~")) or Path(path).expanduser().exists()
+    return (
+        path.startswith(("/", "./", "../", "~"))
+        or Path(path).suffix in LOCAL_SUFFIXES
+        or Path(path).expanduser().exists()
+    )
+
+
+def packaged_files() -> list[str]:
+    """The data files shipped in the package, as `builtin:` paths."""
+    return sorted(
+        BUILTIN_PREFIX + p.relative_to(PACKAGE_DATA_DIR).as_posix()
+        for p in PACKAGE_DATA_DIR.rglob("*")
+        if p.suffix in LOCAL_SUFFIXES
+    )
+
+
+def check_builtin(path: str) -> None:
+    """Fail in one line unless `path` is a known generator or a file shipped in the package."""
+    name = path[len(BUILTIN_PREFIX) :]
+    if name in _generators() or (Path(name).suffix in LOCAL_SUFFIXES and (PACKAGE_DATA_DIR / name).is_file()):
+        return
+    known = [BUILTIN_PREFIX + g for g in sorted(_generators())] + packaged_files()
+    raise ConfigError(f"unknown builtin dataset '{path}'; expected one of {known}")
 
 
 def load_rows(path: str, split: str, num_rows: int, seed: int):
-    """Load a `datasets.Dataset` from a builtin generator, a local file/folder or a Hub id."""
+    """Load a `datasets.Dataset` from a builtin generator or file, a local file/folder or a Hub id."""
     import datasets
 
     if path.startswith(BUILTIN_PREFIX):
-        return datasets.Dataset.from_list(_builtin_rows(path[len(BUILTIN_PREFIX) :], num_rows, seed))
+        check_builtin(path)
+        name = path[len(BUILTIN_PREFIX) :]
+        if name in _generators():
+            return datasets.Dataset.from_list(_generators()[name](num_rows, seed))
+        return _load_local(PACKAGE_DATA_DIR / name)
     if is_local_path(path):
         return _load_local(Path(path).expanduser())
+    log.info("loading %s (split %s) from the Hugging Face Hub", path, split)
     return datasets.load_dataset(path, split=split)
-
-
-def _builtin_rows(name: str, num_rows: int, seed: int) -> list[dict]:
-    from openrs.data.tiny_math import generate_tiny_math
-
-    generators = {"tiny_math": generate_tiny_math}
-    if name not in generators:
-        raise ConfigError(f"unknown builtin dataset '{name}'; expected one of {sorted(generators)}")
-    return generators[name](num_rows, seed)
 
 
 def _load_local(path: Path):

@@ -13,7 +13,8 @@ from openrs.rewards.pool import check_answers
 from openrs.rewards.stats import record_reward_metric, timed_reward
 
 
-def _check_pool_params(reward: str, num_workers: int, timeout_s: float) -> None:
+def check_pool_params(reward: str, num_workers: int, timeout_s: float) -> None:
+    """Raise ConfigError unless `num_workers` >= 0 and `timeout_s` > 0."""
     if not isinstance(num_workers, int) or num_workers < 0:
         raise ConfigError(f"{reward}: num_workers must be an integer >= 0, got {num_workers!r}")
     if not isinstance(timeout_s, int | float) or timeout_s <= 0:
@@ -27,7 +28,9 @@ def score_answers(
     texts = completion_texts(completions)
     golds = [str(a) if a is not None else "" for a in (answer or [])]
     if len(golds) != len(texts):
-        raise ValueError(f"got {len(texts)} completions but {len(golds)} gold answers (dataset column 'answer')")
+        raise ValueError(
+            f"got {len(texts)} completions but {len(golds)} gold answers (dataset column 'answer')"
+        )
     verdicts = check_answers(golds, texts, num_workers=num_workers, timeout_s=timeout_s)
     record_reward_metric("timeouts", sum(v == Verdict.TIMEOUT for v in verdicts))
     record_reward_metric("gold_unparseable", sum(v == Verdict.GOLD_UNPARSEABLE for v in verdicts))
@@ -50,9 +53,12 @@ def accuracy_reward(
     makes TRL ignore the row for this reward). A check past `timeout_s` scores 0.0. `num_workers` > 1
     spreads checks over that many processes; 0 or 1 checks in this process.
     """
-    _check_pool_params("accuracy_reward", num_workers, timeout_s)
+    check_pool_params("accuracy_reward", num_workers, timeout_s)
     _, verdicts = score_answers(completions, answer, num_workers=num_workers, timeout_s=timeout_s)
-    return [unparseable_gold_reward if v == Verdict.GOLD_UNPARSEABLE else float(v == Verdict.CORRECT) for v in verdicts]
+    return [
+        unparseable_gold_reward if v == Verdict.GOLD_UNPARSEABLE else float(v == Verdict.CORRECT)
+        for v in verdicts
+    ]
 
 
 def cosine_reward_value(
@@ -102,7 +108,7 @@ def cosine_scaled_reward(
     used min_value_wrong=0.0, max_value_wrong=-0.5 (long wrong answers punished more), character
     lengths, and no clamp, so lengths past `max_len` wrapped around the cosine.
     """
-    _check_pool_params("cosine_scaled_reward", num_workers, timeout_s)
+    check_pool_params("cosine_scaled_reward", num_workers, timeout_s)
     check_length_unit(length_unit, "cosine_scaled_reward")
     if not isinstance(max_len, int) or max_len <= 0:
         raise ConfigError(f"cosine_scaled_reward: max_len must be a positive integer, got {max_len!r}")

@@ -10,9 +10,26 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+
+class _OwnTimeoutNotice(logging.Filter):
+    """Drop math-verify's "Timeout is disabled" warning: the timeouts are ours (see pool.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Timeout is disabled")
+
+
+for _name in ("math_verify.parser", "math_verify.grader"):
+    logging.getLogger(_name).addFilter(_OwnTimeoutNotice())
+
 # Answers longer than this are not worth a sympy parse: no MATH-style answer is near it.
 MAX_ANSWER_CHARS = 1_000
-_BOXED = re.compile(r"\\(?:boxed|fbox)\b")
+_BOXED = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
+_TOKEN = re.compile(r"[^\s$]+")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+MAX_BOXED_CANDIDATES = 16
+# latex2sympy2_extended 1.11's parser for antlr 4.9.3 (the runtime Hydra pins) lacks FUNC_GAMMA, so any
+# percentage fails to parse; MATH's own grader drops the sign, and so do we: 50\% and 50 are equal.
+_PERCENT = re.compile(r"\\text\{\s*\\?%\s*\}|\\?%")
 
 
 class Verdict(enum.IntEnum):
@@ -24,12 +41,12 @@ class Verdict(enum.IntEnum):
     TIMEOUT = 3
 
 
-def _braced(text: str, start: int) -> str | None:
-    """The content of the `{...}` group opening at `text[start]`, or None if it never closes."""
+def _braced(text: str, start: int, limit: int) -> str | None:
+    """The content of the `{...}` group opening at `text[start]`, or None if it does not close within `limit`."""
     depth = 0
+    end = min(len(text), start + limit + 2)
     i = start
-    n = len(text)
-    while i < n:
+    while i < end:
         ch = text[i]
         if ch == "\\":
             i += 2  # an escaped brace \{ or \} does not nest
@@ -46,17 +63,19 @@ def _braced(text: str, start: int) -> str | None:
 
 def extract_boxed_answer(text: str | None) -> str | None:
     """The content of the last complete `\\boxed{...}` (or `\\fbox{...}`) in `text`, or None."""
-    if not text:
+    if not text or not isinstance(text, str):
         return None
-    for match in reversed(list(_BOXED.finditer(text))):
-        i = match.end()
-        while i < len(text) and text[i] == " ":
-            i += 1
-        if i < len(text) and text[i] == "{":
-            content = _braced(text, i)
+    # Only the last few candidates, each scanned at most MAX_ANSWER_CHARS: linear time on any input.
+    starts = [m.end() for m in _BOXED.finditer(text)][-MAX_BOXED_CANDIDATES:]
+    for i in reversed(starts):
+        j = i
+        while j < len(text) and text[j] == " ":
+            j += 1
+        if j < len(text) and text[j] == "{":
+            content = _braced(text, j, MAX_ANSWER_CHARS)
         else:  # `\boxed 5`: the answer is the next token
-            token = re.match(r"[^\s$]+", text[i:])
-            content = token.group(0) if token and i > match.end() else None
+            token = _TOKEN.match(text, j) if j > i else None
+            content = token.group(0) if token else None
         if content is not None and content.strip():
             return content.strip()
     return None
@@ -85,22 +104,42 @@ def parse_gold(gold: str) -> tuple[Any, ...]:
     """Parse a gold answer (raw LaTeX like `\\frac{1}{2}`, or already `\\boxed{}`) once; empty if unparseable."""
     if not gold or not gold.strip():
         return ()
+    gold = _PERCENT.sub("", gold)
     text = gold if _BOXED.search(gold) else "\\boxed{" + gold.strip().strip("$") + "}"
     return tuple(_parse(text, _configs()[1]))
 
 
-def check_answer(gold: str | None, completion: str | None) -> Verdict:
-    """Whether the completion's final boxed answer equals the gold answer, by math-verify."""
+def quick_verdict(gold: str, boxed: str | None) -> Verdict | None:
+    """The verdict without sympy when the gold is a plain integer and the answer missing or one; else None."""
+    gold = gold.strip()
+    if len(gold) > MAX_ANSWER_CHARS or not _INTEGER.fullmatch(gold):
+        return None
+    if boxed is None:
+        return Verdict.WRONG
+    if _INTEGER.fullmatch(boxed):
+        return Verdict.CORRECT if int(gold) == int(boxed) else Verdict.WRONG
+    return None
+
+
+def check_boxed(gold: str, boxed: str | None) -> Verdict:
+    """Whether a boxed answer's content equals the gold answer, by math-verify (unbounded in time)."""
     from math_verify import verify
 
-    gold_parsed = parse_gold(gold or "")
+    quick = quick_verdict(gold, boxed)
+    if quick is not None:
+        return quick
+    gold_parsed = parse_gold(gold)
     if not gold_parsed:
         return Verdict.GOLD_UNPARSEABLE
-    boxed = extract_boxed_answer(completion)
     if boxed is None or len(boxed) > MAX_ANSWER_CHARS:
         return Verdict.WRONG
-    answer_parsed = _parse("\\boxed{" + boxed + "}", _configs()[0])
+    answer_parsed = _parse("\\boxed{" + _PERCENT.sub("", boxed) + "}", _configs()[0])
     if not answer_parsed:
         return Verdict.WRONG
     ok = verify(list(gold_parsed), answer_parsed, timeout_seconds=None)
     return Verdict.CORRECT if ok else Verdict.WRONG
+
+
+def check_answer(gold: str | None, completion: str | None) -> Verdict:
+    """Whether the completion's final boxed answer equals the gold answer, by math-verify (unbounded in time)."""
+    return check_boxed(gold or "", extract_boxed_answer(completion))

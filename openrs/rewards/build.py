@@ -41,6 +41,18 @@ def reward_parameters(func: Callable[..., Any]) -> list[str]:
     ]
 
 
+def _check_values(name: str, bound: Callable[..., Any], allowed: list[str]) -> None:
+    # Our rewards check their parameters even on an empty batch, so a bad value fails before training.
+    try:
+        bound([], answer=[], completion_ids=[])
+    except ConfigError as err:
+        raise ConfigError(f"reward.funcs.{name}: {err}") from None
+    except (TypeError, ValueError) as err:
+        raise ConfigError(
+            f"reward.funcs.{name}: bad parameters ({err}); allowed: {', '.join(allowed)}"
+        ) from None
+
+
 def build_reward_funcs(
     specs: Mapping[str, Mapping[str, Any]],
 ) -> tuple[list[Callable[..., Any]], list[float]]:
@@ -59,24 +71,19 @@ def build_reward_funcs(
             raise ConfigError(f"reward.funcs.{name}.weight: expected a number, got {weight!r}")
         if weight == 0:
             continue
-        func = _resolve_target(name, spec.get("_target_"))
+        target = spec.get("_target_")
+        func = _resolve_target(name, target)
         params = {k: v for k, v in spec.items() if k not in _META_KEYS}
         allowed = reward_parameters(func)
         for key in params:
             if key not in allowed:
                 raise ConfigError(
-                    f"reward.funcs.{name}.{key}: not a parameter of {func.__name__}; allowed: {', '.join(allowed)}"
+                    f"reward.funcs.{name}.{key}: not a parameter of {getattr(func, '__name__', target)}; "
+                    f"allowed: {', '.join(allowed)}"
                 )
         bound = functools.partial(func, **params) if params else func
-        try:
-            # Every reward checks its parameters even on an empty batch, so a bad value fails here.
-            bound([], answer=[], completion_ids=[])
-        except ConfigError as err:
-            raise ConfigError(f"reward.funcs.{name}: {err}") from None
-        except (TypeError, ValueError) as err:
-            raise ConfigError(
-                f"reward.funcs.{name}: bad parameters for {func.__name__} ({err}); allowed: {', '.join(allowed)}"
-            ) from None
+        if getattr(func, "__module__", "").startswith("openrs.rewards"):
+            _check_values(name, bound, allowed)
         funcs.append(bound)
         weights.append(float(weight))
     return funcs, weights

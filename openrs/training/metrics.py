@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from pathlib import Path
 
 from transformers import TrainerCallback
@@ -31,17 +32,25 @@ def read_metrics(path: str | Path) -> list[dict]:
 class MetricsJsonlCallback(TrainerCallback):
     """Appends TRL's logged training metrics (plus reward timing) to metrics.jsonl on the main process.
 
-    On resume, lines past the checkpoint's step are dropped so that no step is logged twice.
+    When training starts, lines past `resume_step` (the checkpoint it resumes from, 0 for a fresh
+    start) are dropped: a run killed after logging step N but before saving checkpoint N logs step N
+    again when it resumes, and each step must be in the file once.
     """
 
     def __init__(self, run_dir: str | Path, resume_step: int = 0):
         self.path = Path(run_dir) / METRICS_FILE
-        if self.path.exists():
-            kept = [row for row in read_metrics(self.path) if row.get("step", 0) <= resume_step]
-            self.path.write_text("".join(json.dumps(row) + "\n" for row in kept))
+        self.resume_step = resume_step
+        self.last_step = resume_step
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            trim_metrics(self.path, self.resume_step)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs or "loss" not in logs:
+            return
+        if state.global_step <= self.last_step:
+            log.warning("step %d is already in %s; not logging it twice", state.global_step, self.path)
             return
         from openrs.rewards.stats import pop_reward_metrics
 
@@ -50,6 +59,19 @@ class MetricsJsonlCallback(TrainerCallback):
         row.update(pop_reward_metrics())
         with self.path.open("a") as fh:
             fh.write(json.dumps(row) + "\n")
+        self.last_step = state.global_step
+
+
+def trim_metrics(path: str | Path, last_step: int) -> int:
+    """Keep only the rows of `path` up to `last_step` (and no half-written line); returns how many."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    kept = [row for row in read_metrics(path) if row.get("step", 0) <= last_step]
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
+    os.replace(tmp, path)  # atomic: a kill during the rewrite leaves the old file, not half of it
+    return len(kept)
 
 
 def _finite(value):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -11,15 +12,29 @@ from openrs.training.metrics import MetricsJsonlCallback
 log = logging.getLogger(__name__)
 
 CHECKPOINT_DIR = "checkpoints"
+TRAINER_STATE_FILE = "trainer_state.json"  # transformers.trainer.TRAINER_STATE_NAME
 
 
 def last_checkpoint(run_dir: str | Path) -> Path | None:
-    """The newest `checkpoint-N` folder under the run dir, if any."""
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest complete `checkpoint-N` folder under the run dir, if any.
 
+    A job killed while saving leaves a folder without `trainer_state.json` (Transformers writes it
+    last); resuming from it would fail, so it is skipped for the one before.
+    """
     ckpt_dir = Path(run_dir) / CHECKPOINT_DIR
-    found = get_last_checkpoint(str(ckpt_dir)) if ckpt_dir.is_dir() else None
-    return Path(found) if found else None
+    found = [p for p in ckpt_dir.glob("checkpoint-*") if p.is_dir() and p.name.rsplit("-", 1)[1].isdigit()]
+    for path in sorted(found, key=checkpoint_step, reverse=True):
+        if _is_complete(path):
+            return path
+        log.warning("skipping incomplete checkpoint %s (no readable trainer_state.json)", path)
+    return None
+
+
+def _is_complete(checkpoint: Path) -> bool:
+    try:
+        return "global_step" in json.loads((checkpoint / TRAINER_STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return False
 
 
 def checkpoint_step(checkpoint: Path | None) -> int:

@@ -92,3 +92,40 @@ def test_every_shipped_reward_config_builds(path: Path) -> None:
     ]
     assert all(len(s) == 1 for s in scores)
     assert pop_reward_metrics()["rewards/time_s"] > 0
+
+
+def test_every_reward_accepts_the_arguments_trl_passes() -> None:
+    specs = {
+        name: {"_target_": f"openrs.rewards.{name}", "weight": 1.0}
+        for name in (
+            "accuracy_reward",
+            "format_reward",
+            "tag_count_reward",
+            "reasoning_steps_reward",
+            "len_reward",
+            "cosine_scaled_reward",
+            "repetition_penalty_reward",
+            "soft_overlong_punishment_reward",
+        )
+    }
+    funcs, _ = build_reward_funcs(specs)
+    prompt = [{"role": "user", "content": "What is 1/2 + 1/2?"}]
+    completion = [
+        {"role": "assistant", "content": "<think>\nAdd.\n</think>\n<answer>\n\\boxed{1}\n</answer>"}
+    ]
+    trl_kwargs = dict(
+        prompts=[prompt, prompt],
+        completions=[completion, completion],
+        completion_ids=[[1, 2, 3], [1, 2, 3]],
+        answer=["1", "2"],
+        problem=["What is 1/2 + 1/2?"] * 2,
+        solution=["It is $\\boxed{1}$."] * 2,
+        level=["1", "1"],
+        trainer_state=object(),
+        log_extra=lambda *a, **k: None,
+        log_metric=lambda *a, **k: None,
+    )
+    for func in funcs:
+        scores = func(**trl_kwargs)
+        assert len(scores) == 2, _name(func)
+        assert all(s is None or isinstance(s, float) for s in scores), _name(func)

@@ -1,0 +1,55 @@
+"""Row filters for training sets: duplicates, unparseable gold answers, prompts that are too long."""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def normalize_problem(text: str) -> str:
+    """Problem text compared case- and whitespace-insensitively (dedupe and contamination)."""
+    return " ".join(text.lower().split())
+
+
+def dedupe_problems(ds):
+    """Keep the first row of each problem (after normalisation); later copies are dropped."""
+    seen: set[str] = set()
+    keep = []
+    for i, problem in enumerate(ds["problem"]):
+        key = normalize_problem(problem)
+        if key not in seen:
+            seen.add(key)
+            keep.append(i)
+    log.info("dropped %d of %d duplicate problems", len(ds) - len(keep), len(ds))
+    return ds.select(keep)
+
+
+def answer_is_parseable(answer: str) -> bool:
+    """Whether math-verify can parse the gold answer (as the accuracy reward will)."""
+    from openrs.rewards.answers import parse_gold
+
+    return bool(parse_gold(answer))
+
+
+def keep_parseable_answers(ds):
+    """Drop rows whose gold answer math-verify cannot parse: they could never be rewarded."""
+    keep = [i for i, answer in enumerate(ds["answer"]) if answer_is_parseable(answer)]
+    log.info("dropped %d of %d rows with an unparseable gold answer", len(ds) - len(keep), len(ds))
+    return ds.select(keep)
+
+
+def drop_long_prompts(ds, tokenizer, max_prompt_length: int):
+    """Remove rows whose templated prompt exceeds `max_prompt_length` tokens (logged)."""
+
+    def length(batch):
+        ids = tokenizer.apply_chat_template(batch["prompt"], add_generation_prompt=True, tokenize=True)
+        ids = ids["input_ids"] if hasattr(ids, "keys") else ids
+        return {"prompt_tokens": [len(x) for x in ids]}
+
+    ds = ds.map(length, batched=True, desc="prompt lengths")
+    kept = ds.filter(lambda n: n <= max_prompt_length, input_columns="prompt_tokens")
+    log.info(
+        "dropped %d of %d prompts longer than %d tokens", len(ds) - len(kept), len(ds), max_prompt_length
+    )
+    return kept.remove_columns("prompt_tokens")

@@ -1,0 +1,206 @@
+"""The evaluation recipe: check, resolve the models, generate what is missing, score, report."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from openrs.evaluate.backends import Generation, ResolvedBackend, build_generator, resolve_backend
+from openrs.evaluate.completions import CompletionStore, completion_seed
+from openrs.evaluate.config import EvalConfig, ProtocolConfig, validate_eval_config
+from openrs.evaluate.metrics import Sample, average_over_benchmarks, benchmark_metrics
+from openrs.evaluate.problems import Problem, load_problems, prompt_token_ids
+from openrs.evaluate.report import paper_rows, write_report
+from openrs.evaluate.targets import Target, check_hub_targets, resolve_targets
+
+log = logging.getLogger(__name__)
+
+
+def protocol_fingerprint(protocol: ProtocolConfig, target: Target, revision: str) -> dict:
+    """What fixes a completion: the model, the prompt and the sampling (not n, the limit or the backend)."""
+    sampling = dataclasses.asdict(protocol.sampling)
+    sampling.pop("num_samples")
+    return {
+        "model": target.path,
+        "revision": revision if target.is_hub_id else None,
+        "prompt_template": protocol.prompt_template,
+        "system_prompt": protocol.system_prompt,
+        "use_chat_template": protocol.use_chat_template,
+        **sampling,
+    }
+
+
+def score(problems: list[Problem], generations: list[Generation], protocol: ProtocolConfig) -> list[dict]:
+    """Check every completion's final boxed answer with the accuracy reward's math-verify checker."""
+    from openrs.rewards.answers import Verdict, extract_boxed_answer
+    from openrs.rewards.pool import check_answers
+
+    texts = [g.text for g in generations]
+    verdicts = check_answers(
+        [p.answer for p in problems],
+        texts,
+        num_workers=protocol.check_workers,
+        timeout_s=protocol.check_timeout_s,
+    )
+    return [
+        {
+            "answer": extract_boxed_answer(g.text),
+            "gold": p.answer,
+            "verdict": v.name.lower(),
+            "correct": v == Verdict.CORRECT,
+            "completion_tokens": g.num_tokens,
+            "finish_reason": g.finish_reason,
+            "completion": g.text,
+        }
+        for p, g, v in zip(problems, generations, verdicts, strict=True)
+    ]
+
+
+def generate_missing(
+    target: Target,
+    problems: dict[str, list[Problem]],
+    store: CompletionStore,
+    cfg: EvalConfig,
+    backend: ResolvedBackend,
+) -> int:
+    """Generate and store every (problem, sample) not in the store yet; returns how many were made."""
+    from transformers import AutoTokenizer
+
+    n, seed = cfg.eval.sampling.num_samples, cfg.eval.sampling.seed
+    pending = []
+    for bench, items in problems.items():
+        done = store.load(bench)
+        pending += [(p, s) for p in items for s in range(n) if (p.id, s) not in done]
+    total = sum(len(items) for items in problems.values()) * n
+    if not pending:
+        log.info("%s: all %d completions already in %s", target.label, total, store.dir)
+        return 0
+    log.info("%s: %d of %d completions to generate", target.label, len(pending), total)
+    tokenizer = AutoTokenizer.from_pretrained(target.path, revision=cfg.revision)
+    prompts = {p: prompt_token_ids(p.problem, cfg.eval, tokenizer) for p in {p for p, _ in pending}}
+    pending.sort(key=lambda item: len(prompts[item[0]]))  # similar lengths batch with little padding
+    generator = build_generator(target.path, cfg.revision, tokenizer, backend, cfg.backend, cfg.eval.sampling)
+    try:
+        with tqdm(total=len(pending), desc=f"generating ({target.label})", unit="completion") as bar:
+            for start in range(0, len(pending), generator.chunk_size):
+                chunk = pending[start : start + generator.chunk_size]
+                seeds = [completion_seed(seed, p.benchmark, p.id, s) for p, s in chunk]
+                generations = generator.generate([prompts[p] for p, _ in chunk], seeds)
+                # transformers seeds a whole batch with its first item's seed; record the one in effect.
+                used = seeds if backend.name == "vllm" else [seeds[0]] * len(chunk)
+                rows = score([p for p, _ in chunk], generations, cfg.eval)
+                by_benchmark: dict[str, list[dict]] = {}
+                for (problem, sample), row, item_seed in zip(chunk, rows, used, strict=True):
+                    by_benchmark.setdefault(problem.benchmark, []).append(
+                        {
+                            "id": problem.id,
+                            "sample": sample,
+                            "seed": item_seed,
+                            "prompt_tokens": len(prompts[problem]),
+                            **row,
+                        }
+                    )
+                for bench, records in by_benchmark.items():
+                    store.append(bench, records)
+                bar.update(len(chunk))
+    finally:
+        generator.close()
+    return len(pending)
+
+
+def target_metrics(problems: dict[str, list[Problem]], store: CompletionStore, cfg: EvalConfig) -> dict:
+    """Per-benchmark metrics from the stored rows of this protocol's problems and samples."""
+    n = cfg.eval.sampling.num_samples
+    per_benchmark = {}
+    for bench, items in problems.items():
+        rows = store.load(bench)
+        samples = [
+            [
+                Sample(
+                    r["answer"],
+                    r["correct"],
+                    r["completion_tokens"],
+                    r["finish_reason"] == "length",
+                    r["verdict"] == "timeout",
+                )
+                for r in (rows[(p.id, s)] for s in range(n))
+            ]
+            for p in items
+        ]
+        per_benchmark[bench] = benchmark_metrics(samples, cfg.eval.k)
+    return per_benchmark
+
+
+def evaluate_target(
+    target: Target,
+    problems: dict[str, list[Problem]],
+    cfg: EvalConfig,
+    backend: ResolvedBackend,
+    run_dir: Path,
+) -> dict:
+    """Generate what `run_dir/<label>` lacks for one model, then its per-benchmark metrics and average."""
+    store = CompletionStore(run_dir / target.label)
+    store.check_protocol(protocol_fingerprint(cfg.eval, target, cfg.revision))
+    generated = generate_missing(target, problems, store, cfg, backend)
+    per_benchmark = target_metrics(problems, store, cfg)
+    average = {"over": list(per_benchmark), **average_over_benchmarks(per_benchmark)}
+    log.info("%s: average pass@1 %.1f%% over %s", target.label, average["pass@1"], ", ".join(per_benchmark))
+    return {
+        **dataclasses.asdict(target),
+        "generated_now": generated,
+        "benchmarks": per_benchmark,
+        "average": average,
+    }
+
+
+def results_document(
+    cfg: EvalConfig, backend: ResolvedBackend, targets: list[dict], wall_time_s: float
+) -> dict:
+    """Everything results.json holds: settings, seeds, per-target metrics, the paper's rows, versions."""
+    from openrs.training.summary import git_sha, package_versions
+
+    return {
+        "model_path": cfg.model_path,
+        "protocol": dataclasses.asdict(cfg.eval),
+        "backend": {**dataclasses.asdict(cfg.backend), **dataclasses.asdict(backend)},
+        "seeding": "each completion's seed = sha256(seed:benchmark:id:sample), recorded in its row "
+        "(transformers: the seed of its batch)",
+        "units": "percent",
+        "targets": targets,
+        "paper_table2": paper_rows(),
+        "git_sha": git_sha(Path(__file__).parent),
+        "packages": package_versions(),
+        "wall_time_s": round(wall_time_s, 2),
+    }
+
+
+def evaluate(cfg: EvalConfig, run_dir: str | Path) -> dict:
+    """Evaluate every model `cfg.model_path` names; writes completions, results.json, results.md, a curve."""
+    start = time.time()
+    run_dir = Path(run_dir)
+    validate_eval_config(cfg)
+    targets = resolve_targets(cfg.model_path, cfg.checkpoints)
+    check_hub_targets(targets, cfg.revision, cfg.hub_timeout_s)
+    backend = resolve_backend(cfg.backend)
+    sampling = cfg.eval.sampling
+    if backend.device == "cpu" and sampling.max_new_tokens > 4096:
+        log.warning(
+            "up to %d new tokens per completion on CPU is slow; eval=smoke is a quick check",
+            sampling.max_new_tokens,
+        )
+    problems = {b: load_problems(b, cfg.eval.limit) for b in cfg.eval.benchmarks}
+    log.info(
+        "%d model(s) x %d problems x %d samples",
+        len(targets),
+        sum(map(len, problems.values())),
+        sampling.num_samples,
+    )
+    evaluated = [evaluate_target(t, problems, cfg, backend, run_dir) for t in targets]
+    results = results_document(cfg, backend, evaluated, time.time() - start)
+    for path in write_report(run_dir, results):
+        log.info("wrote %s", path)
+    return results

@@ -1,0 +1,114 @@
+"""What `model_path` names: a Hub id, a model or checkpoint dir, or a training run dir's checkpoints."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from openrs.data.sources import is_local_path
+from openrs.errors import ConfigError, EnvironmentUnavailableError
+from openrs.evaluate.config import CheckpointsConfig
+from openrs.models.loading import TINY_MODEL_DIR
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = re.compile(r"checkpoint-(\d+)")
+RUN_DIR_MARKERS = ("checkpoints", TINY_MODEL_DIR, "summary.json", "metrics.jsonl")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One model to evaluate: its name in the eval run dir, what to load, and its training step."""
+
+    label: str
+    path: str
+    step: int | None = None
+    is_hub_id: bool = False
+
+
+def _is_model_dir(path: Path) -> bool:
+    return (path / "config.json").is_file()
+
+
+def _step_of(path: Path) -> int | None:
+    match = CHECKPOINT_NAME.fullmatch(path.name)
+    return int(match.group(1)) if match else None
+
+
+def _initial_model(run_dir: Path) -> Target | None:
+    """Step 0 of a training run: its saved `init_model`, else the model its config.yaml started from."""
+    if _is_model_dir(run_dir / TINY_MODEL_DIR):
+        return Target(TINY_MODEL_DIR, str(run_dir / TINY_MODEL_DIR), step=0)
+    config = run_dir / "config.yaml"
+    if not config.is_file():
+        return None
+    from omegaconf import OmegaConf
+
+    model = OmegaConf.load(config).get("model") or {}
+    source = model.get("init_checkpoint") or (
+        None if model.get("tiny") is not None else model.get("name_or_path")
+    )
+    if not source:
+        return None
+    hub = not is_local_path(str(source))
+    return Target(Path(str(source)).name, str(source), step=0, is_hub_id=hub)
+
+
+def run_dir_targets(run_dir: Path, selection: CheckpointsConfig) -> list[Target]:
+    """Every `selection.every`-th checkpoint of a training run (first and last kept), plus step 0."""
+    ckpt_root = run_dir / "checkpoints"
+    found = [p for p in ckpt_root.glob("checkpoint-*") if _step_of(p) is not None and _is_model_dir(p)]
+    if not found:
+        raise ConfigError(
+            f"training run dir {run_dir} has no checkpoints (expected {ckpt_root}/checkpoint-N/config.json)"
+        )
+    found.sort(key=_step_of)
+    chosen = found[:: selection.every]
+    if chosen[-1] != found[-1]:
+        chosen.append(found[-1])
+    targets = [Target(p.name, str(p), step=_step_of(p)) for p in chosen]
+    initial = _initial_model(run_dir) if selection.include_init else None
+    return ([initial] if initial else []) + targets
+
+
+def resolve_targets(model_path: str, selection: CheckpointsConfig) -> list[Target]:
+    """The models `model_path` names, in step order; ConfigError when it names nothing loadable."""
+    if not model_path:
+        raise ConfigError(
+            "model_path is empty; give a Hub id, a model dir, a checkpoint or a training run dir"
+        )
+    if not is_local_path(model_path):
+        return [Target(model_path.rstrip("/").split("/")[-1], model_path, is_hub_id=True)]
+    path = Path(model_path).expanduser().resolve()
+    if not path.exists():
+        raise ConfigError(f"model_path not found: {model_path}")
+    if _is_model_dir(path):
+        return [Target(path.name, str(path), step=_step_of(path))]
+    if path.is_dir() and any((path / marker).exists() for marker in RUN_DIR_MARKERS):
+        return run_dir_targets(path, selection)
+    raise ConfigError(
+        f"model_path {model_path} is neither a model dir (config.json) nor a training run dir (checkpoints/)"
+    )
+
+
+def _is_cached(repo_id: str, revision: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(repo_id, "config.json", revision=revision), str)
+
+
+def check_hub_targets(targets: list[Target], revision: str, timeout_s: float) -> None:
+    """Hub ids need the Hub unless already in the local cache; fail in one line before loading."""
+    from openrs.preflight import hub_reachable
+
+    missing = [t.path for t in targets if t.is_hub_id and not _is_cached(t.path, revision)]
+    if not missing:
+        return
+    ok, host = hub_reachable(timeout_s)
+    if not ok:
+        raise EnvironmentUnavailableError(
+            f"cannot reach the Hugging Face Hub ({host}) to fetch model '{missing[0]}'; point model_path at "
+            "a local model dir, a checkpoint-N dir or a training run dir"
+        )

@@ -1,0 +1,137 @@
+"""Starts a run's processes: `accelerate launch` of the training processes, plus `trl vllm-serve`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from openrs.config.schema import TrainConfig
+from openrs.launch.files import ACCELERATE_FILE, CHILD_CONFIG_NAME, write_launch_files
+from openrs.launch.layout import ProcessLayout, batch_sizes, plan_layout
+from openrs.launch.server import (
+    VLLM_LOG_FILE,
+    LaunchError,
+    health_url,
+    managed_server,
+    stop_process_group,
+    vllm_serve_command,
+)
+from openrs.training.summary import SUMMARY_FILE
+
+log = logging.getLogger(__name__)
+
+# Set in the environment of the processes openrs launches: they train rather than launch again.
+CHILD_ENV = "OPENRS_LAUNCHED"
+
+
+def is_launched_child() -> bool:
+    """Whether this process was started by `launch` (so it trains instead of launching)."""
+    return os.environ.get(CHILD_ENV) == "1"
+
+
+def needs_launcher(cfg: TrainConfig) -> bool:
+    """Whether the hardware layout needs processes beyond this one (and this is not one of them)."""
+    return not is_launched_child() and plan_layout(cfg.hardware).needs_launcher
+
+
+def training_command(launch_dir: Path, run_dir: Path) -> list[str]:
+    """`accelerate launch` of `python -m openrs.train` on the run's saved config, into the same run dir."""
+    return [
+        sys.executable, "-m", "accelerate.commands.launch",
+        "--config_file", str(launch_dir / ACCELERATE_FILE),
+        "-m", "openrs.train",
+        "--config-path", str(launch_dir), "--config-name", CHILD_CONFIG_NAME,
+        f"hydra.run.dir='{run_dir}'",
+        "hydra.output_subdir=null",  # keep the .hydra/ of the user's command, not the relaunch's
+    ]  # fmt: skip
+
+
+def launch(cfg: TrainConfig, run_dir: str | Path) -> dict:
+    """Run the whole layout for `cfg` in `run_dir` and return the training metrics of its summary."""
+    from openrs.data import build_train_dataset
+    from openrs.models import build_tokenizer, model_source
+
+    run_dir = Path(run_dir).resolve()
+    layout = plan_layout(cfg.hardware)
+    sizes = batch_sizes(cfg.trainer, cfg.hardware)
+    tokenizer = build_tokenizer(cfg.model)
+    build_train_dataset(cfg.dataset, tokenizer, cfg.seed, run_dir)  # data errors before any process starts
+    # Built once here, so that the processes do not race to build a tiny model and vLLM can serve it.
+    model_path = model_source(cfg.model, tokenizer, cfg.seed, run_dir)
+    launch_dir = write_launch_files(cfg, layout, sizes, run_dir)
+    log.info(
+        "launching %d training process(es)%s%s; batch %d x %d x %d = %d completions per step (%d prompts)",
+        layout.num_processes,
+        f" on GPU(s) {','.join(layout.training_gpus)}" if layout.training_gpus else " on CPU",
+        f", vLLM server on GPU {layout.vllm_gpu}" if layout.vllm_gpu is not None else "",
+        sizes.per_device, sizes.processes, sizes.grad_accum, sizes.train_batch_size,
+        sizes.train_batch_size // sizes.num_generations,
+    )  # fmt: skip
+    with ExitStack() as stack:
+        stack.enter_context(_terminate_on_sigterm())
+        if layout.vllm_gpu is not None:
+            stack.enter_context(start_vllm_server(cfg, layout, model_path, launch_dir))
+        returncode = run_to_completion(training_command(launch_dir, run_dir), child_env(layout))
+    if returncode != 0:
+        raise LaunchError(f"training processes exited with code {returncode}; their log is in {run_dir}")
+    summary = json.loads((run_dir / SUMMARY_FILE).read_text())
+    return summary.get("train_metrics", {})
+
+
+def child_env(layout: ProcessLayout, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The launched processes' environment: marked as children; GPUs are set by accelerate's gpu_ids."""
+    env = dict(os.environ if base is None else base)
+    env[CHILD_ENV] = "1"
+    if not layout.training_gpus:  # CPU: no process should grab a GPU by accident
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    return env
+
+
+def start_vllm_server(cfg: TrainConfig, layout: ProcessLayout, model_path: str, launch_dir: Path):
+    """`trl vllm-serve` on the layout's vLLM GPU, stopped when the context exits."""
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES=str(layout.vllm_gpu))
+    return managed_server(
+        vllm_serve_command(cfg, model_path),
+        health_url(cfg),
+        launch_dir / VLLM_LOG_FILE,
+        cfg.hardware.vllm_server_timeout_s,
+        env,
+    )
+
+
+def run_to_completion(command: list[str], env: dict[str, str]) -> int:
+    """Run `command` in its own session; if this process is interrupted, the whole session is stopped."""
+    proc = subprocess.Popen(command, env=env, start_new_session=True)
+    try:
+        return proc.wait()
+    finally:
+        stop_process_group(proc)
+
+
+@contextmanager
+def _terminate_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit while launched processes run, so that they are stopped too.
+
+    Only where SIGTERM has its default action: a job scheduler's handler (submitit's) stays in charge.
+    """
+    take_over = threading.current_thread() is threading.main_thread()
+    take_over = take_over and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    if take_over:
+        signal.signal(signal.SIGTERM, _raise_system_exit)
+    try:
+        yield
+    finally:
+        if take_over:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _raise_system_exit(signum, frame):
+    raise SystemExit(128 + signum)

@@ -1,0 +1,122 @@
+"""A server process openrs starts, health-checks and stops: `trl vllm-serve` on its own GPU."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from openrs.config.schema import TrainConfig
+from openrs.errors import OpenRSError
+
+log = logging.getLogger(__name__)
+
+VLLM_LOG_FILE = "vllm_server.log"
+STOP_GRACE_S = 30.0
+
+
+class LaunchError(OpenRSError):
+    """A process openrs started did not come up or did not finish cleanly."""
+
+
+def vllm_serve_command(cfg: TrainConfig, model_path: str) -> list[str]:
+    """`trl vllm-serve` for the policy, with the host, port, memory share and lengths of the config."""
+    hw = cfg.hardware
+    command = [
+        str(Path(sys.executable).with_name("trl")), "vllm-serve",
+        "--model", model_path,
+        "--host", hw.vllm_server_host,
+        "--port", str(hw.vllm_server_port),
+        "--gpu_memory_utilization", str(hw.vllm_gpu_memory_utilization),
+        "--dtype", cfg.model.dtype,
+        "--max_model_len", str(cfg.dataset.max_prompt_length + cfg.trainer.max_completion_length),
+    ]  # fmt: skip
+    if cfg.model.tiny is None and not cfg.model.init_checkpoint:
+        command += ["--revision", cfg.model.revision]
+    return command
+
+
+def health_url(cfg: TrainConfig) -> str:
+    """The vLLM server's health endpoint (the one TRL's VLLMClient polls)."""
+    return f"http://{cfg.hardware.vllm_server_host}:{cfg.hardware.vllm_server_port}/health"
+
+
+def is_healthy(url: str, timeout_s: float = 2.0) -> bool:
+    """Whether `url` answers HTTP 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextmanager
+def managed_server(
+    command: list[str], url: str, log_path: Path, timeout_s: float, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """Start `command`, wait until `url` answers 200, yield the process, and stop it on exit."""
+    if is_healthy(url):
+        raise LaunchError(
+            f"something already answers at {url}; stop it or choose another hardware.vllm_server_port"
+        )
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log_file:
+        proc = subprocess.Popen(
+            command, stdout=log_file, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+    log.info("started %s (pid %d), log: %s", " ".join(command[:2]), proc.pid, log_path)
+    try:
+        wait_healthy(proc, url, log_path, timeout_s)
+        yield proc
+    finally:
+        stop_process_group(proc)
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, log_path: Path, timeout_s: float) -> None:
+    """Poll `url` until it answers; fail if the process exits first or `timeout_s` passes."""
+    deadline = time.monotonic() + timeout_s
+    while not is_healthy(url):
+        if proc.poll() is not None:
+            raise LaunchError(
+                f"the server exited with code {proc.returncode} before answering {url}: {_tail(log_path)}"
+            )
+        if time.monotonic() > deadline:
+            raise LaunchError(f"the server did not answer {url} within {timeout_s:.0f} s; see {log_path}")
+        time.sleep(1.0)
+    log.info("server up at %s", url)
+
+
+def stop_process_group(proc: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> int | None:
+    """SIGTERM the process's session (it was started with its own), then SIGKILL after `grace_s`."""
+    if proc.poll() is None:
+        _signal_group(proc, signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc, signal.SIGKILL)
+            proc.wait()
+    # Children left behind by a process that already exited (e.g. vLLM's engine core) go too.
+    _signal_group(proc, signal.SIGKILL)
+    return proc.returncode
+
+
+def _signal_group(proc: subprocess.Popen, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)  # start_new_session=True made its pid the group id
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    """The last lines of a log, on one line."""
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

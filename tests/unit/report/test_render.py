@@ -1,0 +1,52 @@
+"""Markdown, CSV and PNG files of a report."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from openrs.report.render import build_report, format_value, markdown_table, write_report
+
+GPU1 = {"hardware": {"device": "cuda", "num_gpus": 1}}
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "text"),
+    [
+        ("wall_time_s", 42.4, "42 s"), ("wall_time_s", 725, "12 min 5 s"), ("wall_time_s", 86400, "24 h 00 min"),
+        ("cost_usd", 3629, "$3,629.00"), ("gpu_hours", 0.0, "0.00"), ("steps", 3.0, "3"),
+        ("final_reward", 0.12345, "0.123"), ("final_completion_length", 650.25, "650.2"),
+        ("num_gpus", math.nan, "—"), ("optimizer.lr", None, "—"), ("run", "a|b", "a\\|b"),
+    ],
+)  # fmt: skip
+def test_format_value(column, value, text):
+    assert format_value(column, value) == text
+
+
+def test_markdown_table_has_a_row_per_run():
+    text = markdown_table(pd.DataFrame({"run": ["0", "1"], "cost_usd": [1.0, None]}))
+    assert text.splitlines() == ["| run | cost |", "|---|---|", "| 0 | $1.00 |", "| 1 | — |"]
+
+
+def test_write_report_files(tmp_path, write_run, step_rows):
+    for job, lr in enumerate(("1e-6", "3e-6")):
+        write_run(
+            tmp_path / "sweep" / str(job), step_rows([0.1, 0.4], [0.0, 0.5], [300, 280]),
+            GPU1, {"wall_time_s": 7200.0, "global_step": 2}, [f"optimizer.lr={lr}"],
+        )  # fmt: skip
+    report = build_report(tmp_path / "sweep", price_per_gpu_hour=1.5)
+    paths = write_report(report, tmp_path / "out")
+    assert {p.name for p in paths} == {
+        "report.md", "report.csv", "reward.png", "accuracy.png", "completion_length.png"
+    }  # fmt: skip
+    for png in paths[2:]:
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    csv = pd.read_csv(tmp_path / "out" / "report.csv")
+    assert csv["cost_usd"].tolist() == [3.0, 3.0]  # 1 GPU x 2 h x $1.5
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "| openrs: sweep (measured) | 2 runs: 1 GPU | 4 h 00 min | 4.00 | $6.00 |" in markdown
+    assert "| DeepScaleR-1.5B-Preview |" in markdown
+    assert "![reward.png](reward.png)" in markdown
+    assert not (tmp_path / "sweep" / "report.md").exists()  # --out keeps the sweep dir untouched

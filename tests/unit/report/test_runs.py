@@ -1,0 +1,82 @@
+"""Finding and loading run dirs, including half-written ones."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from openrs.errors import ConfigError
+from openrs.report.runs import find_run_dirs, load_run, load_runs, parse_overrides, read_metrics_table
+
+CPU = {"hardware": {"device": "cpu", "num_gpus": 0}}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (["trainer.max_steps=2"], {"trainer.max_steps": "2"}),
+        (["+experiment=exp2", "++seed=3"], {"experiment": "exp2", "seed": "3"}),
+        (["~callbacks.foo"], {"callbacks.foo": "deleted"}),
+        (["reward.funcs.a.weight=a=b"], {"reward.funcs.a.weight": "a=b"}),
+    ],
+)
+def test_parse_overrides(overrides, expected):
+    assert parse_overrides(overrides) == expected
+
+
+def test_metrics_table_skips_a_truncated_last_line_and_keeps_the_resumed_step(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    lines = [{"step": 1, "reward": 0.1}, {"step": 2, "reward": 0.2}, {"step": 2, "reward": 0.25}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines) + '{"step": 3, "rew')
+    table, skipped = read_metrics_table(path)
+    assert skipped == 1
+    assert table.index.tolist() == [1, 2]
+    assert table.loc[2, "reward"] == 0.25
+
+
+def test_find_run_dirs_sorts_jobs_numerically_and_skips_run_subfolders(tmp_path, write_run):
+    for job in (10, 2, 0):
+        write_run(tmp_path / "sweep" / str(job), config=CPU)
+    # config.yaml files inside a run (wandb, checkpoints) and Hydra's own folders are not runs
+    (tmp_path / "sweep" / "0" / "wandb" / "offline-run-x" / "files").mkdir(parents=True)
+    (tmp_path / "sweep" / "0" / "wandb" / "offline-run-x" / "files" / "config.yaml").write_text("a: 1\n")
+    (tmp_path / "sweep" / ".submitit").mkdir()
+    (tmp_path / "sweep" / ".submitit" / "summary.json").write_text("{}")
+    found = find_run_dirs(tmp_path / "sweep")
+    assert [p.name for p in found] == ["0", "2", "10"]
+
+
+@pytest.mark.parametrize(
+    ("files", "warning"),
+    [
+        ({"config": None, "summary": {"wall_time_s": 1}}, "no config.yaml"),
+        ({"config": CPU, "summary": None}, "no summary.json"),
+    ],
+)
+def test_load_run_warns_about_each_missing_file(tmp_path, write_run, step_rows, files, warning):
+    run = load_run(write_run(tmp_path / "run", metrics=step_rows([0.0, 1.0]), **files))
+    assert len(run.metrics) == 2
+    assert any(warning in w for w in run.warnings), run.warnings
+
+
+@pytest.mark.parametrize(
+    ("config", "gpus"),
+    [
+        ({"hardware": {"device": "cuda", "num_gpus": 4}}, 4),
+        ({"hardware": {"device": "cpu", "num_gpus": 4}}, 0),
+        (None, None),
+    ],
+)
+def test_num_gpus_counts_cpu_runs_as_zero_and_unknown_as_none(tmp_path, write_run, config, gpus):
+    assert load_run(write_run(tmp_path / "run", config=config)).num_gpus == gpus
+
+
+def test_load_runs_fails_in_one_line_without_runs_or_steps(tmp_path, write_run):
+    with pytest.raises(ConfigError, match="no runs under"):
+        load_runs(tmp_path)
+    write_run(tmp_path / "0", config=CPU)
+    with pytest.raises(ConfigError, match="has logged a training step"):
+        load_runs(tmp_path)
+    with pytest.raises(ConfigError, match="not a directory"):
+        load_runs(tmp_path / "missing")
