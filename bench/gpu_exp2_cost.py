@@ -29,7 +29,7 @@ import shlex
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -91,7 +91,10 @@ def project(m: Measured, completion_tokens: int, usd_per_gpu_hour: float, exp: E
     # TRL's server mode: the vLLM GPU generates all n, then each training GPU trains its n / 3.
     layout_step = gen_s + n / exp.training_gpus * m.train_s_per_seq + m.optim_step_s
     rows = {}
-    for name, step_s, gpus in (("1 GPU (colocated)", one_gpu_step, 1), ("paper layout (1 vLLM + 3 train)", layout_step, exp.gpus)):
+    for name, step_s, gpus in (
+        ("1 GPU (colocated)", one_gpu_step, 1),
+        ("paper layout (1 vLLM + 3 train)", layout_step, exp.gpus),
+    ):
         hours = step_s * exp.steps / 3600
         rows[name] = {
             "step_s": step_s,
@@ -137,7 +140,9 @@ def build_model(device: str = "cuda"):
 
     torch.manual_seed(0)
     with torch.device(device):
-        return Qwen2ForCausalLM._from_config(model_config(), dtype=torch.bfloat16, attn_implementation=attention_impl())
+        return Qwen2ForCausalLM._from_config(
+            model_config(), dtype=torch.bfloat16, attn_implementation=attention_impl()
+        )
 
 
 # ---------------------------------------------------------------- phases (each in its own process)
@@ -200,12 +205,15 @@ def phase_generate(args) -> dict:
     return {"engine": engine, "tokens": tokens, "seconds": seconds, "gen_tokens_per_s": tokens / seconds}
 
 
-def grpo_micro_step(policy, ref, micro: int, prompt_tokens: int, completion_tokens: int) -> None:
+def grpo_micro_step(
+    policy, ref, micro: int, prompt_tokens: int, completion_tokens: int, device: str = "cuda"
+) -> None:
     """Forward + backward of one GRPO micro-batch, with the reference model's log-probs and the KL term."""
     import torch
 
     length = prompt_tokens + completion_tokens
-    ids = torch.randint(1000, 150000, (micro, length), device="cuda")
+    vocab = policy.config.vocab_size
+    ids = torch.randint(min(1000, vocab // 2), vocab, (micro, length), device=device)
     mask = torch.ones_like(ids)
     labels = ids.clone()
     labels[:, :prompt_tokens] = -100  # only completion tokens are scored, as in TRL
@@ -213,7 +221,7 @@ def grpo_micro_step(policy, ref, micro: int, prompt_tokens: int, completion_toke
         ref_logps = ref(input_ids=ids, attention_mask=mask, labels=labels, fused_lm_head=True).log_probs
     logps = policy(input_ids=ids, attention_mask=mask, labels=labels, fused_lm_head=True).log_probs
     ref_logps, logps = ref_logps[:, -completion_tokens:], logps[:, -completion_tokens:]
-    advantages = torch.randn(micro, 1, device="cuda")
+    advantages = torch.randn(micro, 1, device=device)
     kl = torch.exp(ref_logps - logps) - (ref_logps - logps) - 1
     per_token = -torch.exp(logps - logps.detach()) * advantages + EXP2.beta * kl
     per_token.mean(dim=1).mean().backward()
@@ -348,7 +356,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--vllm-gpu-memory-utilization", type=float, default=0.7)
     parser.add_argument("--work-dir", default="/tmp/openrs_bench/gpu")
     parser.add_argument("--model-dir", default="/tmp/openrs_bench/gpu/r1_distill_qwen_1p5b_random")
-    parser.add_argument("--out", help="results file (default bench/gpu_exp2_cost_results.md; --dry-run prints only)")
+    parser.add_argument(
+        "--out", help="results file (default bench/gpu_exp2_cost_results.md; --dry-run prints only)"
+    )
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--phase-out", help=argparse.SUPPRESS)
     return parser.parse_args(argv)

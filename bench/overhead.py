@@ -7,9 +7,13 @@ sides log the same per-step metrics afterwards). Runs alternate between the two 
 that load from other processes on a shared machine hits both alike.
 
 Measured per run: `train_runtime` (TRL's own timer around the training loop, the same code on both
-sides) and the whole process's wall time (interpreter start to exit). The ratio openrs / bare of the
-medians is the framework's overhead: Hydra composition, preflight, data pipeline, building and saving the
-tiny model, the metrics callback and the run summary.
+sides), the whole process's wall time (interpreter start to exit) and its CPU time (user + system, child
+processes included; much less sensitive than wall time to other work on a shared machine). The ratio
+openrs / bare of the medians is the framework's overhead: Hydra composition, preflight, the data pipeline,
+building and saving the tiny model, the metrics callback and the run summary; the median of the ratios of
+back-to-back pairs is reported beside it, as it cancels slow drifts in the machine's load.
+Both sides run torch with one CPU thread by default (`--threads`): on a small machine shared with other
+jobs, two OpenMP threads spin-wait for each other and make the same run's times swing several-fold.
 
 Run: `python bench/overhead.py [--runs 5] [--steps 20] [--out bench/overhead_results.md]`.
 The bare side alone: `python bench/overhead.py bare --model-dir D --data F --output-dir O --steps N`.
@@ -21,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -98,15 +103,26 @@ def bare_cmd(run_dir: Path, model_dir: Path, data: Path, steps: int) -> list[str
             "--data", str(data), "--output-dir", str(run_dir), "--steps", str(steps)]  # fmt: skip
 
 
-def timed_run(cmd: list[str], log_file: Path) -> float:
-    """Run `cmd` from the repo root; its wall time in seconds (fails loudly on a non-zero exit)."""
+def timed_run(cmd: list[str], log_file: Path, threads: int = 0) -> tuple[float, float]:
+    """Run `cmd` from the repo root; its wall time and CPU time (user + system, its child processes
+    included) in seconds. Fails loudly on a non-zero exit."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with log_file.open("w") as fh:
-        proc = subprocess.run(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.run(cmd, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=thread_env(threads))
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}); see {log_file}")
-    return wall
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """The environment with torch's CPU threads set (0: torch's default, one per core)."""
+    env = dict(os.environ)
+    if threads:
+        env |= {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+    return env
 
 
 def openrs_typed_config(steps: int):
@@ -157,7 +173,9 @@ def step_metrics(rows: list[dict]) -> list[tuple]:
     return [tuple(round(float(r.get(k, 0.0)), 5) for k in SAME_METRICS) for r in rows]
 
 
-def measure(work: Path, runs: int, steps: int, model_dir: Path, data: Path) -> dict[str, list[dict]]:
+def measure(
+    work: Path, runs: int, steps: int, model_dir: Path, data: Path, threads: int
+) -> dict[str, list[dict]]:
     """Alternate openrs and bare runs in ABBA order; wall and train time of each."""
     results: dict[str, list[dict]] = {"openrs": [], "bare": []}
     for i in range(runs):
@@ -166,70 +184,92 @@ def measure(work: Path, runs: int, steps: int, model_dir: Path, data: Path) -> d
             run_dir = work / f"{side}_{i}"
             load = os.getloadavg()[0]
             if side == "openrs":
-                wall = timed_run(openrs_cmd(run_dir, steps), work / f"{side}_{i}.log")
+                wall, cpu = timed_run(openrs_cmd(run_dir, steps), work / f"{side}_{i}.log", threads)
                 summary = json.loads((run_dir / "summary.json").read_text())
                 train = summary["train_metrics"]["train_runtime"]
                 logs = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
             else:
-                wall = timed_run(bare_cmd(run_dir, model_dir, data, steps), work / f"{side}_{i}.log")
+                cmd = bare_cmd(run_dir, model_dir, data, steps)
+                wall, cpu = timed_run(cmd, work / f"{side}_{i}.log", threads)
                 out = json.loads((run_dir / "bare_result.json").read_text())
                 train, logs = out["train_runtime"], out["logs"]
-            results[side].append({"wall": wall, "train": train, "load": load, "metrics": step_metrics(logs)})
-            print(f"run {i} {side:6s}: process {wall:6.2f} s, training {train:6.2f} s, load {load:.1f}")
+            row = {"wall": wall, "train": train, "cpu": cpu, "load": load, "metrics": step_metrics(logs)}
+            results[side].append(row)
+            print(
+                f"run {i} {side:6s}: process {wall:6.2f} s (CPU {cpu:6.2f} s), training {train:6.2f} s, load {load:.1f}"
+            )
     return results
 
 
+KEYS = {
+    "train": "training (`train_runtime`)",
+    "wall": "whole process, wall",
+    "cpu": "whole process, CPU time",
+}
+
+
 def summarise(results: dict[str, list[dict]]) -> dict[str, dict[str, float]]:
-    """Median, min and max of each side's wall and train times, and the ratios of the medians."""
+    """Per measure: each side's median, min and max, the ratio of the medians, and the median of the
+    ratios of runs taken back to back (the pairs share the machine's load of the moment)."""
     stats = {}
-    for side, rows in results.items():
-        for key in ("wall", "train"):
+    for key in KEYS:
+        row = {}
+        for side, rows in results.items():
             values = [r[key] for r in rows]
-            stats[f"{side}_{key}"] = {"median": statistics.median(values), "min": min(values), "max": max(values)}
-    for key in ("wall", "train"):
-        stats[f"ratio_{key}"] = stats[f"openrs_{key}"]["median"] / stats[f"bare_{key}"]["median"]
+            row |= {
+                f"{side}_median": statistics.median(values),
+                f"{side}_min": min(values),
+                f"{side}_max": max(values),
+            }
+        row["ratio"] = row["openrs_median"] / row["bare_median"]
+        paired = [o[key] / b[key] for o, b in zip(results["openrs"], results["bare"], strict=True)]
+        row |= {"paired": statistics.median(paired), "paired_min": min(paired), "paired_max": max(paired)}
+        stats[key] = row
     return stats
 
 
 def render(stats: dict, results: dict, checks: list[str], args: argparse.Namespace) -> str:
     """The results file."""
-    s = stats
-    spread = "; ".join(
-        f"{side} {key} {s[f'{side}_{key}']['min']:.2f}–{s[f'{side}_{key}']['max']:.2f} s"
-        for side in ("openrs", "bare")
-        for key in ("wall", "train")
-    )
     loads = [r["load"] for rows in results.values() for r in rows]
     lines = [
         "# Overhead: `python -m openrs.train` vs a bare TRL script (tiny experiment)",
         "",
-        f"Command: `python bench/overhead.py --runs {args.runs} --steps {args.steps}`; "
+        f"Command: `python bench/overhead.py --runs {args.runs} --steps {args.steps} --threads {args.threads}`; "
         f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.node()} ({os.cpu_count()} CPU cores, shared), "
         f"python {platform.python_version()}, torch {version('torch')}, transformers {version('transformers')}, "
-        f"trl {version('trl')}. Tiny experiment with `trainer.max_steps={args.steps}`, "
-        f"{args.runs} runs per side in ABBA order, after one warm-up run each.",
+        f"trl {version('trl')}. Tiny experiment with `trainer.max_steps={args.steps}`, torch CPU threads "
+        f"{args.threads or 'default'} on both sides, "
+        f"{args.runs} runs per side in ABBA order after one warm-up run each; 1-min load average "
+        f"{min(loads):.1f}–{max(loads):.1f} during the runs.",
         "",
-        "| | openrs (median) | bare TRL (median) | ratio openrs / bare |",
-        "|---|---|---|---|",
-        f"| training (`train_runtime`) | {s['openrs_train']['median']:.2f} s | {s['bare_train']['median']:.2f} s "
-        f"| **{s['ratio_train']:.3f}** |",
-        f"| whole process | {s['openrs_wall']['median']:.2f} s | {s['bare_wall']['median']:.2f} s "
-        f"| **{s['ratio_wall']:.3f}** |",
-        f"| outside training (process − training) | "
-        f"{s['openrs_wall']['median'] - s['openrs_train']['median']:.2f} s | "
-        f"{s['bare_wall']['median'] - s['bare_train']['median']:.2f} s | |",
-        "",
-        f"Spread (min–max): {spread}. 1-min load average during the runs {min(loads):.1f}–{max(loads):.1f}.",
-        "",
-        "Checked identical before timing: " + "; ".join(checks) + ".",
-        "",
-        "| run | side | process s | training s | load |",
+        "| measure | openrs median (min–max) | bare TRL median (min–max) | ratio of medians "
+        "| median of paired ratios (min–max) |",
         "|---|---|---|---|---|",
+    ]
+    for key, label in KEYS.items():
+        r = stats[key]
+        lines.append(
+            f"| {label} | {r['openrs_median']:.2f} s ({r['openrs_min']:.2f}–{r['openrs_max']:.2f}) "
+            f"| {r['bare_median']:.2f} s ({r['bare_min']:.2f}–{r['bare_max']:.2f}) | **{r['ratio']:.3f}** "
+            f"| {r['paired']:.3f} ({r['paired_min']:.3f}–{r['paired_max']:.3f}) |"
+        )
+    outside = {side: stats["wall"][f"{side}_median"] - stats["train"][f"{side}_median"] for side in results}
+    lines += [
+        "",
+        f"Outside training (median process − median training): openrs {outside['openrs']:.2f} s, "
+        f"bare {outside['bare']:.2f} s.",
+        "",
+        "Checked identical: " + "; ".join(checks) + ".",
+        "",
+        "| run | side | process s | CPU s | training s | load |",
+        "|---|---|---|---|---|---|",
     ]
     for i in range(args.runs):
         for side in ("openrs", "bare"):
             r = results[side][i]
-            lines.append(f"| {i} | {side} | {r['wall']:.2f} | {r['train']:.2f} | {r['load']:.1f} |")
+            lines.append(
+                f"| {i} | {side} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['train']:.2f} | {r['load']:.1f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -239,15 +279,15 @@ def harness_main(args: argparse.Namespace) -> None:
     shutil.rmtree(work, ignore_errors=True)  # an existing openrs run dir would be resumed, not rerun
     work.mkdir(parents=True)
     model_dir, data, checks = prepare(work, args.steps)
-    results = measure(work, args.runs, args.steps, model_dir, data)
+    results = measure(work, args.runs, args.steps, model_dir, data, args.threads)
     first_openrs = work / "openrs_0" / "init_model"
     assert same_weights(model_dir, first_openrs), "openrs runs built different tiny weights"
     checks.append("same initial weights (the warm-up run's init_model vs a timed run's, tensor by tensor)")
-    bare_m, ours_m = results["bare"][0]["metrics"], results["openrs"][0]["metrics"]
-    same = ours_m == bare_m
+    reference = results["bare"][0]["metrics"]
+    same = all(r["metrics"] == reference for rows in results.values() for r in rows)
     checks.append(
-        f"per-step {', '.join(SAME_METRICS)} {'identical' if same else 'DIFFERENT'} on both sides "
-        f"({len(ours_m)} steps)"
+        f"per-step {', '.join(SAME_METRICS)} {'identical' if same else 'DIFFERENT'} in all "
+        f"{2 * args.runs} timed runs ({len(reference)} steps each)"
     )
     stats = summarise(results)
     text = render(stats, results, checks, args)
@@ -266,6 +306,9 @@ def main() -> None:
     bare.add_argument("--steps", type=int, default=20)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads on both sides (0: torch's default)"
+    )
     parser.add_argument("--work-dir", default="/tmp/openrs_bench/overhead")
     parser.add_argument("--out", default=str(ROOT / "bench" / "overhead_results.md"))
     args = parser.parse_args()

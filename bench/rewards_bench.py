@@ -78,9 +78,12 @@ def load_completions(n: int, group_size: int) -> tuple[list[list[dict[str, str]]
 
 
 def warmup_completions(n: int) -> tuple[list[list[dict[str, str]]], list[str]]:
-    """`n` completions from the training set (not MATH-500) that warm antlr's and sympy's caches like a trainer's."""
+    """`n` training-set completions (none with a MATH-500 gold answer), to warm parser caches like a trainer's."""
     path = Path(openrs.__file__).parent / "data/train/deepscaler_subset_aime_math.jsonl"
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:n]]
+    math500 = {gold.strip() for gold in load_completions(1000, 2)[1]}
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in rows if r["answer"].strip() not in math500]
+    rows = [rows[i % len(rows)] for i in range(n)]
     completions = [
         [{"role": "assistant", "content": f"So the answer is $\\boxed{{{r['answer']}}}$."}] for r in rows
     ]
@@ -104,10 +107,28 @@ def run_one(name: str, args: argparse.Namespace) -> dict[str, float]:
     if args.warm:
         func(*warmup_completions(args.warmup), **kwargs)
     scores: list[float] = []
+    cpu = time.process_time() + children_cpu_seconds()
     start = time.perf_counter()
     for k in range(0, len(completions), args.batch):
         scores += func(completions[k : k + args.batch], golds[k : k + args.batch], **kwargs)
-    return {"seconds": time.perf_counter() - start, "mean_reward": sum(scores) / len(scores)}
+    seconds = time.perf_counter() - start
+    cpu = time.process_time() + children_cpu_seconds() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "mean_reward": sum(scores) / len(scores)}
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds used so far by this process's live children (the worker pool), from /proc."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def main() -> None:
@@ -122,9 +143,9 @@ def main() -> None:
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--warmup", type=int, default=300, help="training-set completions scored before timing"
+        "--warmup", type=int, default=6000, help="training-set completions scored before timing"
     )
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "rewards_results.md")
     parser.add_argument("--run-one", choices=sorted(IMPLEMENTATIONS), help=argparse.SUPPRESS)
     parser.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
@@ -133,6 +154,7 @@ def main() -> None:
         print(json.dumps(run_one(args.run_one, args)))
         return
 
+    load_before = os.getloadavg()
     common = [
         f"--{k}={getattr(args, k.replace('-', '_'))}"
         for k in ("n", "group-size", "batch", "workers", "warmup")
@@ -158,17 +180,21 @@ def main() -> None:
         "",
         f"Machine: {os.cpu_count()} CPU cores ({platform.machine()}), Python {platform.python_version()}, "
         f"math-verify {version('math-verify')}, sympy {version('sympy')}, antlr4 runtime "
-        f"{version('antlr4-python3-runtime')}.",
+        f"{version('antlr4-python3-runtime')}. Load average (1 min) before / after the runs: "
+        f"{load_before[0]:.1f} / {os.getloadavg()[0]:.1f}: other sessions shared the 2 cores, and Linux "
+        "autogroup scheduling gives each session one share however many processes it runs, so a pool "
+        "cannot beat in-process by more than the idle CPU allows.",
         "",
         f"{args.n} completions: each MATH-500 reference solution wrapped in think/answer tags, {args.group_size} "
         f"per problem in a row, scored in calls of {args.batch} as trainer steps would. Each implementation runs "
         f"in a fresh process (start-up and worker start-up not timed), {args.repeats} runs each, interleaved. *Warm*: "
-        f"first scores {args.warmup} completions from the training set, so antlr's and sympy's caches are as "
-        "in a running trainer, but none of the MATH-500 strings; *cold*: the first real batch pays for them.",
+        f"first scores {args.warmup} completions from the training set (about 250 steps of a trainer process), "
+        "so antlr's parser caches are as in a running trainer, but holds none of the MATH-500 strings; "
+        "*cold*: the timed pass starts right after start-up and pays for those caches.",
         "",
         "| implementation | warm: median s | warm: min s | ms / completion | speed-up (median) | speed-up (min) "
-        "| cold: median s | cold: speed-up | mean reward |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| warm: CPU s | cold: median s | cold: speed-up | mean reward |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def stat(name: str, warm: bool, how: Callable[..., float]) -> float:
@@ -180,6 +206,7 @@ def main() -> None:
         lines.append(
             f"| {label} | {warm_med:.2f} | {warm_min:.2f} | {1000 * warm_med / args.n:.2f} "
             f"| {stat('naive', True, statistics.median) / warm_med:.2f}x | {stat('naive', True, min) / warm_min:.2f}x "
+            f"| {statistics.median(r['cpu_seconds'] for r in table[(name, True)]):.2f} "
             f"| {cold_med:.2f} | {stat('naive', False, statistics.median) / cold_med:.2f}x "
             f"| {table[(name, True)][0]['mean_reward']:.3f} |"
         )

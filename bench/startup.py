@@ -37,7 +37,10 @@ HEAVY = ("torch", "transformers", "trl", "datasets", "accelerate", "math_verify"
 # Libraries a training run imports, in dependency order (each line's time excludes the ones above it).
 LIBRARIES = [
     ("torch", "import torch"),
-    ("transformers", "import transformers; from transformers import PreTrainedTokenizerFast, TrainerCallback"),
+    (
+        "transformers",
+        "import transformers; from transformers import PreTrainedTokenizerFast, TrainerCallback",
+    ),
     ("datasets", "import datasets"),
     ("trl (GRPOTrainer, GRPOConfig)", "from trl import GRPOConfig, GRPOTrainer"),
     ("math-verify", "import math_verify"),
@@ -60,7 +63,7 @@ STAGES = [
     ("openrs.training.trainer", "build_callbacks", "callbacks"),
     ("openrs.training.trainer", "build_trainer", "trainer construction (loads policy + reference)"),
 ]
-STUB_FINDER = '''
+STUB_FINDER = """
 import importlib.abc, importlib.machinery, os, sys, traceback, types
 
 class _Stub(types.ModuleType):
@@ -87,7 +90,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
 sys.meta_path.insert(0, _Finder())
-'''
+"""
 
 
 # ---------------------------------------------------------------- 1. --cfg job
@@ -237,6 +240,7 @@ def stub_env(work: Path, log: Path) -> dict[str, str]:
         dist = stubs / f"{name}-{ver}.dist-info"
         dist.mkdir()
         (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n")
+        (dist / "top_level.txt").write_text(f"{name}\n")  # maps the module to its distribution
     (stubs / "sitecustomize.py").write_text(STUB_FINDER.format(version="0.31.0"))
     env = dict(os.environ, OPENRS_BENCH_IMPORT_LOG=str(log))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(stubs), env.get("PYTHONPATH")]))
@@ -263,8 +267,14 @@ def import_probe(work: Path) -> dict[str, list[str]]:
         proc = subprocess.run([PY, *args], cwd=ROOT, env=env, capture_output=True, text=True)
         lines = log.read_text().splitlines() if log.exists() else []
         top = [line for line in lines if line.split()[0] in ("vllm", "deepspeed")]
-        status = f"exit {proc.returncode}" + (f": {proc.stderr.strip().splitlines()[-1]}" if proc.returncode else "")
-        found[name] = [status, *(top or ["neither imported"]), f"({len(lines)} vllm/deepspeed modules in all)"]
+        status = f"exit {proc.returncode}" + (
+            f": {proc.stderr.strip().splitlines()[-1]}" if proc.returncode else ""
+        )
+        found[name] = [
+            status,
+            *(top or ["neither imported"]),
+            f"({len(lines)} vllm/deepspeed modules in all)",
+        ]
     return found
 
 

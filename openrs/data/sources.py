@@ -18,8 +18,9 @@ LOCAL_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
 
 def _generators() -> dict:
     from openrs.data.tiny_math import generate_tiny_math
+    from openrs.micro_repro.task import generate_micro_arith
 
-    return {"tiny_math": generate_tiny_math}
+    return {"tiny_math": generate_tiny_math, "micro_arith": generate_micro_arith}
 
 
 def is_local_path(path: str) -> bool:

@@ -13,6 +13,8 @@ from omegaconf import DictConfig, OmegaConf
 from openrs.config.store import to_typed
 from openrs.errors import OpenRSError
 from openrs.evaluate.config import EvalConfig, register_eval_configs
+from openrs.evaluate.report import TABLE_FILE
+from openrs.evaluate.runner import evaluate
 
 log = logging.getLogger("openrs.evaluate")
 CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
@@ -21,8 +23,6 @@ register_eval_configs()
 
 def print_table(run_dir: Path) -> None:
     """CLI output: the results table, then where everything was written."""
-    from openrs.evaluate.report import TABLE_FILE
-
     print((run_dir / TABLE_FILE).read_text())  # noqa: T201
     print(f"run dir: {run_dir}")  # noqa: T201
 
@@ -30,8 +30,6 @@ def print_table(run_dir: Path) -> None:
 @hydra.main(config_path=CONF_DIR, config_name="evaluate", version_base="1.3")
 def main(dict_cfg: DictConfig) -> None:
     """Hydra entry point: compose, save the resolved config, evaluate; user errors end in one line."""
-    from openrs.evaluate.runner import evaluate
-
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         cfg = to_typed(dict_cfg, EvalConfig)

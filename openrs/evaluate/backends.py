@@ -6,7 +6,7 @@ import gc
 import importlib.util
 import logging
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from openrs.errors import EnvironmentUnavailableError
 from openrs.evaluate.config import BackendConfig, SamplingConfig
@@ -149,24 +149,28 @@ class VLLMGenerator:
         backend: ResolvedBackend,
         cfg: BackendConfig,
         sampling: SamplingConfig,
+        sampling_args: dict[str, Any] | None = None,
     ) -> None:
         from vllm import LLM
 
         self.sampling, self.max_model_len, self.chunk_size = sampling, cfg.max_model_len, cfg.chunk_size
-        self.llm = LLM(
-            model=model_path,
-            revision=revision,
-            dtype=backend.dtype,
-            seed=sampling.seed,
-            max_model_len=cfg.max_model_len,
-            gpu_memory_utilization=cfg.gpu_memory_utilization,
-            tensor_parallel_size=cfg.tensor_parallel_size,
-            enforce_eager=cfg.enforce_eager,
-            enable_prefix_caching=True,
-        )
+        # Further vllm.SamplingParams arguments (the throughput benchmark sets ignore_eos).
+        self.sampling_args = dict(sampling_args or {})
+        engine_args = {
+            "model": model_path,
+            "revision": revision,
+            "dtype": backend.dtype,
+            "seed": sampling.seed,
+            "max_model_len": cfg.max_model_len,
+            "gpu_memory_utilization": cfg.gpu_memory_utilization,
+            "tensor_parallel_size": cfg.tensor_parallel_size,
+            "enforce_eager": cfg.enforce_eager,
+            "enable_prefix_caching": True,  # the n samples of a problem share its prompt
+        }
+        self.llm = LLM(**{**engine_args, **cfg.vllm_engine_args})
 
     def generate(self, prompts: list[list[int]], seeds: list[int]) -> list[Generation]:
-        """One request per prompt with its own seed; completions stop at max_model_len as in lighteval."""
+        """One request per prompt with its own seed; a completion also stops at max_model_len, as in lighteval."""
         from vllm import SamplingParams
 
         s = self.sampling
@@ -178,6 +182,7 @@ class VLLMGenerator:
                 seed=seed,
                 skip_special_tokens=True,
                 max_tokens=max(1, min(s.max_new_tokens, self.max_model_len - len(prompt))),
+                **self.sampling_args,
             )
             for prompt, seed in zip(prompts, seeds, strict=True)
         ]
@@ -185,7 +190,7 @@ class VLLMGenerator:
         outputs = self.llm.generate(requests, params, use_tqdm=True)
         return [
             Generation(
-                o.outputs[0].text,
+                o.outputs[0].text or "",
                 len(o.outputs[0].token_ids),
                 "length" if o.outputs[0].finish_reason == "length" else "stop",
             )

@@ -8,6 +8,7 @@ MATH_QUERY_TEMPLATE below. YAML files under `conf/eval/` state only what differs
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
@@ -77,6 +78,8 @@ class BackendConfig:
     tensor_parallel_size: int = 1
     chunk_size: int = 1024
     enforce_eager: bool = False
+    # Further vllm.LLM arguments, e.g. {kv_cache_dtype: fp8}.
+    vllm_engine_args: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

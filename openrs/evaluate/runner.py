@@ -93,23 +93,44 @@ def generate_missing(
                 # transformers seeds a whole batch with its first item's seed; record the one in effect.
                 used = seeds if backend.name == "vllm" else [seeds[0]] * len(chunk)
                 rows = score([p for p, _ in chunk], generations, cfg.eval)
-                by_benchmark: dict[str, list[dict]] = {}
-                for (problem, sample), row, item_seed in zip(chunk, rows, used, strict=True):
-                    by_benchmark.setdefault(problem.benchmark, []).append(
-                        {
-                            "id": problem.id,
-                            "sample": sample,
-                            "seed": item_seed,
-                            "prompt_tokens": len(prompts[problem]),
-                            **row,
-                        }
-                    )
-                for bench, records in by_benchmark.items():
-                    store.append(bench, records)
+                store_chunk(store, chunk, rows, used, prompts)
                 bar.update(len(chunk))
     finally:
         generator.close()
     return len(pending)
+
+
+def store_chunk(
+    store: CompletionStore,
+    chunk: list[tuple[Problem, int]],
+    rows: list[dict],
+    seeds: list[int],
+    prompts: dict[Problem, list[int]],
+) -> None:
+    """Append a chunk's scored rows to their benchmarks' files, each with its item, seed and prompt length."""
+    by_benchmark: dict[str, list[dict]] = {}
+    for (problem, sample), row, seed in zip(chunk, rows, seeds, strict=True):
+        record = {
+            "id": problem.id,
+            "sample": sample,
+            "seed": seed,
+            "prompt_tokens": len(prompts[problem]),
+            **row,
+        }
+        by_benchmark.setdefault(problem.benchmark, []).append(record)
+    for bench, records in by_benchmark.items():
+        store.append(bench, records)
+
+
+def stored_sample(row: dict) -> Sample:
+    """The part of a completions row the metrics use."""
+    return Sample(
+        answer=row["answer"],
+        correct=row["correct"],
+        num_tokens=row["completion_tokens"],
+        truncated=row["finish_reason"] == "length",
+        timed_out=row["verdict"] == "timeout",
+    )
 
 
 def target_metrics(problems: dict[str, list[Problem]], store: CompletionStore, cfg: EvalConfig) -> dict:
@@ -118,19 +139,7 @@ def target_metrics(problems: dict[str, list[Problem]], store: CompletionStore, c
     per_benchmark = {}
     for bench, items in problems.items():
         rows = store.load(bench)
-        samples = [
-            [
-                Sample(
-                    r["answer"],
-                    r["correct"],
-                    r["completion_tokens"],
-                    r["finish_reason"] == "length",
-                    r["verdict"] == "timeout",
-                )
-                for r in (rows[(p.id, s)] for s in range(n))
-            ]
-            for p in items
-        ]
+        samples = [[stored_sample(rows[(p.id, s)]) for s in range(n)] for p in items]
         per_benchmark[bench] = benchmark_metrics(samples, cfg.eval.k)
     return per_benchmark
 

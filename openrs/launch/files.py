@@ -36,8 +36,6 @@ def deepspeed_config(cfg: TrainConfig, stage: int, sizes: BatchSizes) -> dict[st
         "fp16": {"enabled": False},
         "zero_optimization": zero,
         "zero_allow_untested_optimizer": True,  # the optimizer is Transformers' (optimizer.name)
-        "steps_per_print": 10**9,  # TRL logs every step already
-        "wall_clock_breakdown": False,
     }
 
 

@@ -46,9 +46,9 @@ def _rows(pairs: list[tuple[int, int]]) -> list[dict[str, str]]:
 
 
 def generate_micro_arith(num_rows: int, seed: int) -> list[dict[str, str]]:
-    """Training rows of {problem, answer}, drawn with replacement from the training split."""
-    rng = random.Random(seed)
-    return _rows(rng.choices(_pairs(held_out=False), k=num_rows))
+    """Distinct training rows of {problem, answer} (at most the whole training split)."""
+    pairs = _pairs(held_out=False)
+    return _rows(random.Random(seed).sample(pairs, min(num_rows, len(pairs))))
 
 
 def held_out_rows(num_rows: int, seed: int) -> list[dict[str, str]]:

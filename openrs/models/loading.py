@@ -28,8 +28,8 @@ def build_tokenizer(cfg: ModelConfig):
 def model_source(cfg: ModelConfig, tokenizer, seed: int, run_dir: str | Path) -> str:
     """The path or Hub id TRL loads the policy (and its reference copy) from.
 
-    A tiny model is built once and saved under the run dir, so that TRL can load the reference
-    model from it and a resumed run starts from the very same weights.
+    A tiny model is built (and warmed up, when configured) once and saved under the run dir, so that
+    TRL can load the reference model from it and a resumed run starts from the very same weights.
     """
     if cfg.init_checkpoint:
         return cfg.init_checkpoint
@@ -40,6 +40,10 @@ def model_source(cfg: ModelConfig, tokenizer, seed: int, run_dir: str | Path) ->
         from openrs.models.tiny import build_tiny_qwen2
 
         model = build_tiny_qwen2(cfg.tiny, tokenizer, seed)
+        if cfg.tiny.warmup is not None:  # a brief supervised warm-up, so that RL has something to sharpen
+            from openrs.models.warmup import warm_up
+
+            warm_up(model, tokenizer, cfg.tiny.warmup, seed)
         model.save_pretrained(target)
         tokenizer.save_pretrained(target)
         log.info("built tiny Qwen2 (%.2fM parameters) in %s", model.num_parameters() / 1e6, target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from pathlib import Path
@@ -73,5 +74,21 @@ def train(trainer, resume_from: Path | None) -> dict:
     """Train (from `resume_from` when given) and return TRL's metrics; the last step is always saved."""
     if resume_from:
         log.info("resuming from %s", resume_from)
+        if trainer.args.world_size > 1 and trainer.args.device.type == "cpu":
+            _allow_indexed_cpu_map_location()
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     return dict(result.metrics)
+
+
+@functools.cache  # register once per process
+def _allow_indexed_cpu_map_location() -> None:
+    """Let torch.load restore storages to `cpu:N`, the device accelerate gives each CPU process.
+
+    Transformers loads the optimizer state with map_location=args.device when world_size > 1, and
+    torch knows only "cpu", so a multi-process CPU run (hardware=cpu_ddp) could not resume without it.
+    """
+    import torch.serialization
+
+    torch.serialization.register_package(
+        100, lambda storage: None, lambda storage, location: storage if location.startswith("cpu:") else None
+    )

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import openrs.rewards as rewards
-from openrs.rewards import accuracy_reward, pop_reward_metrics
-from openrs.rewards import pool as pool_module
+from openrs.rewards import accuracy_reward, checks, pop_reward_metrics
 from openrs.rewards.answers import Verdict, extract_boxed_answer
+from openrs.rewards.pool import get_pool
 
 LONG_TEXT = ("We keep thinking about the problem, trying again. " * 2000)[:99_990] + " \\boxed{5}"
 TOWER = "So the answer is $\\boxed{9^{9^{9^{9}}}}$."
@@ -102,7 +102,7 @@ def test_off_the_main_thread_checks_are_still_bounded() -> None:
 
 def test_a_dead_worker_is_replaced() -> None:
     assert accuracy_reward(["\\boxed{1/2}"], ["0.5"], num_workers=2) == [1.0]
-    for worker in pool_module._pools[2]._workers:
+    for worker in get_pool(2)._workers:
         worker.process.kill()
         worker.process.wait()
     scores = accuracy_reward(
@@ -113,13 +113,13 @@ def test_a_dead_worker_is_replaced() -> None:
 
 def test_each_distinct_answer_is_checked_once_and_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, Any]] = []
-    real = pool_module.check_in_process
+    real = checks.check_in_process
 
     def counting(golds: Any, answers: Any, timeout_s: float) -> Any:
         calls.extend(zip(golds, answers, strict=True))
         return real(golds, answers, timeout_s)
 
-    monkeypatch.setattr(pool_module, "check_in_process", counting)
+    monkeypatch.setattr(checks, "check_in_process", counting)
     completions = ["\\boxed{1/2}", "so \\boxed{1/2}", "\\boxed{0.5}", "\\boxed{7}", "none"]
     golds = ["\\frac12", "\\frac12", "\\frac12", "7", "7"]
     assert accuracy_reward(completions, golds, num_workers=0) == [1.0, 1.0, 1.0, 1.0, 0.0]
@@ -133,9 +133,9 @@ def test_a_gold_that_hangs_times_out_once_for_all_its_answers(monkeypatch: pytes
         time.sleep(10)
         return ()
 
-    monkeypatch.setattr(pool_module, "parse_gold", slow_gold)
+    monkeypatch.setattr(checks, "parse_gold", slow_gold)
     start = time.monotonic()
-    verdicts = pool_module.check_in_process(["1"] * 4, ["1"] * 4, timeout_s=0.5)
+    verdicts = checks.check_in_process(["1"] * 4, ["1"] * 4, timeout_s=0.5)
     assert verdicts == [Verdict.TIMEOUT] * 4
     assert time.monotonic() - start < 2
 

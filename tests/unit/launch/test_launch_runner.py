@@ -1,0 +1,47 @@
+"""What the launcher hands its processes: the saved config they compose from, the command, the environment."""
+
+from __future__ import annotations
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import open_dict
+
+from openrs.config.store import to_typed
+from openrs.launch import batch_sizes, needs_launcher, plan_layout
+from openrs.launch.files import CHILD_CONFIG_NAME, write_launch_files
+from openrs.launch.runner import CHILD_ENV, child_env, training_command
+
+
+@pytest.mark.parametrize("experiment", ["tiny", "exp3"])
+def test_launched_processes_compose_the_same_config(compose_cfg, tmp_path, experiment):
+    _, cfg = compose_cfg([f"+experiment={experiment}", "optimizer.lr=3e-6", "trainer.max_completion_length=2048"])
+    run_dir = tmp_path / "multirun" / "0"
+    launch_dir = write_launch_files(cfg, plan_layout(cfg.hardware), batch_sizes(cfg.trainer, cfg.hardware), run_dir)
+    command = training_command(launch_dir, run_dir)
+    hydra_args = command[command.index("--config-name") + 2 :]
+    with initialize_config_dir(config_dir=str(launch_dir), version_base="1.3"):
+        child = compose(CHILD_CONFIG_NAME, overrides=hydra_args, return_hydra_config=True)
+    assert child.hydra.run.dir == str(run_dir)
+    assert child.hydra.output_subdir is None
+    with open_dict(child):
+        del child["hydra"]
+    assert to_typed(child) == cfg
+
+
+@pytest.mark.parametrize(
+    "hardware, child, expected",
+    [("cpu", False, False), ("cpu_ddp", False, True), ("cpu_ddp", True, False)],
+)
+def test_needs_launcher(compose_cfg, monkeypatch, hardware, child, expected):
+    if child:
+        monkeypatch.setenv(CHILD_ENV, "1")
+    else:
+        monkeypatch.delenv(CHILD_ENV, raising=False)
+    _, cfg = compose_cfg([f"hardware={hardware}"])
+    assert needs_launcher(cfg) is expected
+
+
+def test_child_env_marks_children_and_hides_gpus_on_cpu(compose_cfg):
+    _, cfg = compose_cfg(["hardware=cpu_ddp"])
+    env = child_env(plan_layout(cfg.hardware), base={"PATH": "/bin", "CUDA_VISIBLE_DEVICES": "0"})
+    assert env == {"PATH": "/bin", CHILD_ENV: "1", "CUDA_VISIBLE_DEVICES": ""}

@@ -1,0 +1,95 @@
+"""The vLLM server command against TRL's own parser, and the start / health-check / stop cycle on real processes."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from openrs.launch.server import LaunchError, is_healthy, managed_server, stop_process_group, vllm_serve_command
+
+
+def test_vllm_serve_command_parses_with_trl(compose_cfg):
+    from trl.scripts.vllm_serve import make_parser
+
+    _, cfg = compose_cfg(["+experiment=exp3"])
+    command = vllm_serve_command(cfg, "/models/policy")
+    assert command[0].endswith("trl") and command[1] == "vllm-serve"
+    args, unknown = make_parser().parse_args_and_config(args=command[2:], return_remaining_strings=True)
+    assert unknown == []
+    assert args.model == "/models/policy" and args.port == 8000 and args.host == "127.0.0.1"
+    assert args.gpu_memory_utilization == 0.7
+    assert args.dtype == "bfloat16"
+    assert args.max_model_len == 512 + 3584  # prompt + completion
+    assert args.revision == "main"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _pid_gone(pid: int) -> bool:
+    """No such process, or only its zombie (an orphan's reaper may be slow in containers)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def test_server_is_started_health_checked_and_stopped(tmp_path):
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "health").write_text("ok")  # GET /health answers 200, as vLLM's does
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/health"
+    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(tmp_path / "www")]
+    with managed_server(command, url, tmp_path / "server.log", timeout_s=60) as proc:
+        assert is_healthy(url)
+        pid = proc.pid
+    assert proc.returncode is not None and _pid_gone(pid)
+    assert not is_healthy(url)
+
+
+@pytest.mark.parametrize(
+    "script, timeout_s, message",
+    [
+        ("import sys; print('no GPU found'); sys.exit(3)", 60, "exited with code 3"),
+        ("import time; time.sleep(60)", 1.5, "did not answer"),
+    ],
+)
+def test_server_that_never_answers_fails_and_is_stopped(tmp_path, script, timeout_s, message):
+    pid_file = tmp_path / "pid"
+    command = [sys.executable, "-c", f"import os; open({str(pid_file)!r}, 'w').write(str(os.getpid())); {script}"]
+    url = f"http://127.0.0.1:{_free_port()}/health"
+    with pytest.raises(LaunchError) as err, managed_server(command, url, tmp_path / "server.log", timeout_s):
+        pass
+    assert message in str(err.value)
+    if "code 3" in message:
+        assert "no GPU found" in str(err.value)  # the log's last lines come with the error
+    assert _pid_gone(int(pid_file.read_text()))
+
+
+def test_stop_reaches_the_whole_process_group(tmp_path):
+    # A parent that exits at once leaving a child behind (as vLLM's engine core can): both go.
+    child_pid = tmp_path / "child"
+    script = (
+        "import subprocess, sys; "
+        f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        f"open({str(child_pid)!r}, 'w').write(str(p.pid))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    proc.wait(timeout=60)
+    pid = int(child_pid.read_text())
+    assert not _pid_gone(pid)
+    stop_process_group(proc, grace_s=5)
+    for _ in range(50):
+        if _pid_gone(pid):
+            break
+        time.sleep(0.1)
+    assert _pid_gone(pid)
