@@ -7,15 +7,16 @@ sides log the same per-step metrics afterwards). Runs alternate between the two 
 that load from other processes on a shared machine hits both alike.
 
 Measured per run: `train_runtime` (TRL's own timer around the training loop, the same code on both
-sides), the whole process's wall time (interpreter start to exit) and its CPU time (user + system, child
-processes included; much less sensitive than wall time to other work on a shared machine). The ratio
+sides) and the loop's CPU time (a callback added to both sides), the whole process's wall time
+(interpreter start to exit) and its CPU time (user + system, child processes included). CPU times are
+much less sensitive than wall times to other work on a shared machine. The ratio
 openrs / bare of the medians is the framework's overhead: Hydra composition, preflight, the data pipeline,
 building and saving the tiny model, the metrics callback and the run summary; the median of the ratios of
 back-to-back pairs is reported beside it, as it cancels slow drifts in the machine's load.
 Both sides run torch with one CPU thread by default (`--threads`): on a small machine shared with other
 jobs, two OpenMP threads spin-wait for each other and make the same run's times swing several-fold.
 
-Run: `python bench/overhead.py [--runs 5] [--steps 20] [--out bench/overhead_results.md]`.
+Run: `python bench/overhead.py [--runs 7] [--steps 100] [--threads 1] [--out bench/overhead_results.md]`.
 The bare side alone: `python bench/overhead.py bare --model-dir D --data F --output-dir O --steps N`.
 """
 
@@ -37,7 +38,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 42
 # Per-step metrics that must agree between the two sides (same weights, prompts, seeds → same samples).
+CPU_FILE = "train_cpu.json"
 SAME_METRICS = ("num_tokens", "completions/mean_length", "reward", "loss", "learning_rate")
+
+
+# ---------------------------------------------------------------- a probe on both sides
+def train_cpu_timer(run_dir: str):
+    """A TrainerCallback writing the training loop's CPU time (this process, all threads) to the run dir.
+
+    Added to both sides (to openrs with `+callbacks.cpu={_target_: bench.overhead.train_cpu_timer}`).
+    """
+    from transformers import TrainerCallback
+
+    class TrainCpuTimer(TrainerCallback):
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.start = time.process_time()
+
+        def on_train_end(self, args, state, control, **kwargs):
+            seconds = time.process_time() - self.start
+            (Path(run_dir) / CPU_FILE).write_text(json.dumps({"train_cpu_s": seconds}))
+
+    return TrainCpuTimer()
 
 
 # ---------------------------------------------------------------- the bare TRL script
@@ -84,6 +105,7 @@ def bare_main(args: argparse.Namespace) -> None:
         args=bare_grpo_config(args.output_dir, args.steps),
         train_dataset=bare_dataset(args.data),
         processing_class=tokenizer,
+        callbacks=[train_cpu_timer(args.output_dir)],
     )
     result = trainer.train()
     logs = [row for row in trainer.state.log_history if "loss" in row]
@@ -94,7 +116,8 @@ def bare_main(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- the harness
 def openrs_cmd(run_dir: Path, steps: int) -> list[str]:
     """The openrs command line for one run."""
-    return [sys.executable, "-m", "openrs.train", f"hydra.run.dir={run_dir}", f"trainer.max_steps={steps}"]
+    return [sys.executable, "-m", "openrs.train", f"hydra.run.dir={run_dir}", f"trainer.max_steps={steps}",
+            "+callbacks.cpu={_target_: bench.overhead.train_cpu_timer}"]  # fmt: skip
 
 
 def bare_cmd(run_dir: Path, model_dir: Path, data: Path, steps: int) -> list[str]:
@@ -193,16 +216,20 @@ def measure(
                 wall, cpu = timed_run(cmd, work / f"{side}_{i}.log", threads)
                 out = json.loads((run_dir / "bare_result.json").read_text())
                 train, logs = out["train_runtime"], out["logs"]
-            row = {"wall": wall, "train": train, "cpu": cpu, "load": load, "metrics": step_metrics(logs)}
+            train_cpu = json.loads((run_dir / CPU_FILE).read_text())["train_cpu_s"]
+            row = {"wall": wall, "train": train, "cpu": cpu, "train_cpu": train_cpu, "load": load}
+            row["metrics"] = step_metrics(logs)
             results[side].append(row)
             print(
-                f"run {i} {side:6s}: process {wall:6.2f} s (CPU {cpu:6.2f} s), training {train:6.2f} s, load {load:.1f}"
+                f"run {i} {side:6s}: process {wall:6.2f} s (CPU {cpu:6.2f} s), "
+                f"training {train:6.2f} s (CPU {train_cpu:6.2f} s), load {load:.1f}"
             )
     return results
 
 
 KEYS = {
-    "train": "training (`train_runtime`)",
+    "train": "training, wall (`train_runtime`)",
+    "train_cpu": "training, CPU time",
     "wall": "whole process, wall",
     "cpu": "whole process, CPU time",
 }
@@ -261,14 +288,15 @@ def render(stats: dict, results: dict, checks: list[str], args: argparse.Namespa
         "",
         "Checked identical: " + "; ".join(checks) + ".",
         "",
-        "| run | side | process s | CPU s | training s | load |",
-        "|---|---|---|---|---|---|",
+        "| run | side | process s | process CPU s | training s | training CPU s | load |",
+        "|---|---|---|---|---|---|---|",
     ]
     for i in range(args.runs):
         for side in ("openrs", "bare"):
             r = results[side][i]
             lines.append(
-                f"| {i} | {side} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['train']:.2f} | {r['load']:.1f} |"
+                f"| {i} | {side} | {r['wall']:.2f} | {r['cpu']:.2f} | {r['train']:.2f} | {r['train_cpu']:.2f} "
+                f"| {r['load']:.1f} |"
             )
     return "\n".join(lines) + "\n"
 
@@ -303,9 +331,9 @@ def main() -> None:
     bare.add_argument("--model-dir", required=True)
     bare.add_argument("--data", required=True)
     bare.add_argument("--output-dir", required=True)
-    bare.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=20)
+    bare.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--steps", type=int, default=100)
     parser.add_argument(
         "--threads", type=int, default=1, help="torch CPU threads on both sides (0: torch's default)"
     )

@@ -130,6 +130,7 @@ class HardwareConfig:
     vllm_mode: str = "server"  # "server" (own GPU) or "colocate"
     vllm_gpu_memory_utilization: float = 0.7
     vllm_server_host: str = "127.0.0.1"
+    # 0: openrs picks free ports for the server and TRL's weight-sync group (several jobs per node).
     vllm_server_port: int = 8000
     vllm_server_gpu: int = 3
     # How long openrs waits for `trl vllm-serve` to answer /health before giving up.

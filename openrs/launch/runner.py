@@ -23,6 +23,7 @@ from openrs.launch.server import (
     managed_server,
     stop_process_group,
     vllm_serve_command,
+    with_free_ports,
 )
 from openrs.training.summary import SUMMARY_FILE
 
@@ -61,6 +62,8 @@ def launch(cfg: TrainConfig, run_dir: str | Path) -> dict:
 
     run_dir = Path(run_dir).resolve()
     layout = plan_layout(cfg.hardware)
+    if layout.vllm_gpu is not None:
+        cfg = with_free_ports(cfg)  # the processes get the chosen ports through their saved config
     sizes = batch_sizes(cfg.trainer, cfg.hardware)
     tokenizer = build_tokenizer(cfg.model)
     build_train_dataset(cfg.dataset, tokenizer, cfg.seed, run_dir)  # data errors before any process starts

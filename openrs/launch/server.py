@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -43,6 +45,24 @@ def vllm_serve_command(cfg: TrainConfig, model_path: str) -> list[str]:
     if cfg.model.tiny is None and not cfg.model.init_checkpoint:
         command += ["--revision", cfg.model.revision]
     return command
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def with_free_ports(cfg: TrainConfig) -> TrainConfig:
+    """`cfg` with `hardware.vllm_server_port=0` replaced by free ports for the server and TRL's weight-sync
+    group (`vllm_group_port`, unless trainer.extra sets it), so that jobs sharing a node do not collide."""
+    if cfg.hardware.vllm_server_port != 0:
+        return cfg
+    host = cfg.hardware.vllm_server_host
+    hardware = dataclasses.replace(cfg.hardware, vllm_server_port=free_port(host))
+    extra = {"vllm_group_port": free_port(host), **cfg.trainer.extra}
+    return dataclasses.replace(cfg, hardware=hardware, trainer=dataclasses.replace(cfg.trainer, extra=extra))
 
 
 def health_url(cfg: TrainConfig) -> str:

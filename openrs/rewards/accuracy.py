@@ -8,8 +8,8 @@ from typing import Any
 
 from openrs.errors import ConfigError
 from openrs.rewards.answers import Verdict
-from openrs.rewards.checks import check_answers
 from openrs.rewards.completions import LengthUnit, check_length_unit, completion_lengths, completion_texts
+from openrs.rewards.pool import check_answers
 from openrs.rewards.stats import record_reward_metric, timed_reward
 
 

@@ -6,6 +6,7 @@ import enum
 import functools
 import logging
 import re
+from fractions import Fraction
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,12 @@ MAX_ANSWER_CHARS = 1_000
 _BOXED = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 _TOKEN = re.compile(r"[^\s$]+")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)")
+_FRACTION = re.compile(
+    r"(?P<sign>[+-]?)\\frac(?:\{(?P<num>[0-9]+)\}|(?P<n1>[0-9]))(?:\{(?P<den>[0-9]+)\}|(?P<d1>[0-9]))"
+)
+_SLASH = re.compile(r"(?P<sign>[+-]?)(?P<num>[0-9]+)(?P<n1>)/(?P<den>[0-9]+)(?P<d1>)")
+_SPACES = re.compile(r"\s+")
 MAX_BOXED_CANDIDATES = 16
 # latex2sympy2_extended 1.11's parser for antlr 4.9.3 (the runtime Hydra pins) lacks FUNC_GAMMA, so any
 # percentage fails to parse; MATH's own grader drops the sign, and so do we: 50\% and 50 are equal.
@@ -109,16 +116,40 @@ def parse_gold(gold: str) -> tuple[Any, ...]:
     return tuple(_parse(text, _configs()[1]))
 
 
+def exact_number(text: str) -> Fraction | None:
+    """The value of a plain integer, decimal or fraction (`-3`, `0.25`, `\\frac{3}{4}`, `\\dfrac34`, `3/4`), else None."""
+    if len(text) > 64:
+        return None
+    text = text.strip()
+    if "frac" in text:  # `\\frac 59` is 5/9; elsewhere a space may separate two numbers
+        text = _SPACES.sub("", text).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    if _INTEGER.fullmatch(text) or _DECIMAL.fullmatch(text):
+        return Fraction(text)
+    match = _FRACTION.fullmatch(text) or _SLASH.fullmatch(text)
+    if match is None:
+        return None
+    parts = match.groupdict()
+    numerator, denominator = int(parts["num"] or parts["n1"]), int(parts["den"] or parts["d1"])
+    if denominator == 0:
+        return None
+    return Fraction(numerator, denominator) * (-1 if parts["sign"] == "-" else 1)
+
+
 def quick_verdict(gold: str, boxed: str | None) -> Verdict | None:
-    """The verdict without sympy when the gold is a plain integer and the answer missing or one; else None."""
-    gold = gold.strip()
-    if len(gold) > MAX_ANSWER_CHARS or not _INTEGER.fullmatch(gold):
+    """The verdict without sympy where plain numbers decide it, else None (math-verify decides)."""
+    gold_value = exact_number(gold.strip())
+    if gold_value is None:
         return None
     if boxed is None:
         return Verdict.WRONG
-    if _INTEGER.fullmatch(boxed):
-        return Verdict.CORRECT if int(gold) == int(boxed) else Verdict.WRONG
-    return None
+    answer_value = exact_number(boxed)
+    if answer_value is None:
+        return None
+    if answer_value == gold_value:
+        return Verdict.CORRECT
+    # Two different integers are different; other numbers go to math-verify, which rounds before comparing.
+    both_integers = _INTEGER.fullmatch(gold.strip()) and _INTEGER.fullmatch(boxed)
+    return Verdict.WRONG if both_integers else None
 
 
 def check_boxed(gold: str, boxed: str | None) -> Verdict:

@@ -8,7 +8,7 @@ import sys
 from multiprocessing.connection import Connection
 
 from openrs.rewards.answers import Verdict, check_boxed, parse_gold
-from openrs.rewards.pool import GOLD_PARSED, READY
+from openrs.rewards.worker_pool import GOLD_PARSED, READY
 
 
 def serve(tasks: Connection, verdicts: Connection) -> None:

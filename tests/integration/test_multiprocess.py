@@ -36,4 +36,6 @@ def test_tiny_experiment_trains_in_two_processes(tmp_path):
     assert summary["global_step"] == 2
     # 8 completions per process, 16 per step: the generation batch spans both processes.
     assert json.loads((checkpoint / "trainer_state.json").read_text())["train_batch_size"] == 8
-    assert "launching 2 training process(es) on CPU; batch 8 x 2 x 1 = 16" in (run_dir / "train.log").read_text()
+    assert (
+        "launching 2 training process(es) on CPU; batch 8 x 2 x 1 = 16" in (run_dir / "train.log").read_text()
+    )

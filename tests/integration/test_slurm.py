@@ -67,7 +67,10 @@ def _job_ids(sweep_dir: Path) -> dict[int, str]:
 def _sacct_states(job_id: str) -> list[str]:
     """Every record of the job, oldest first (-D: a requeued job has one per start)."""
     out = subprocess.run(
-        ["sacct", "-D", "-X", "-n", "-P", "-j", job_id, "-o", "State"], capture_output=True, text=True, check=True
+        ["sacct", "-D", "-X", "-n", "-P", "-j", job_id, "-o", "State"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return [line.split()[0] for line in out.splitlines() if line.strip()]
 
@@ -82,15 +85,23 @@ def slurm_sweep():
         "hardware=cpu,cpu_ddp", f"trainer.max_steps={STEPS}", "trainer.save_steps=2",
         "hydra.launcher.cpus_per_task=1", "hydra.launcher.timeout_min=30", f"hydra.sweep.dir={sweep_dir}",
     ]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     point = sweep_dir / "1"
     _wait_for(lambda: last_checkpoint(point) is not None, proc, "point 1 saved checkpoint-2")
     preempted_after = max(row["step"] for row in read_metrics(point / "metrics.jsonl"))
     job = _job_ids(sweep_dir)[1]
     subprocess.run(["scancel", "--signal=USR2", job], check=True)
     output, _ = proc.communicate(timeout=900)
-    yield {"dir": sweep_dir, "returncode": proc.returncode, "output": output, "preempted_after": preempted_after}
-    shutil.rmtree(sweep_dir, ignore_errors=True)
+    yield {
+        "dir": sweep_dir,
+        "returncode": proc.returncode,
+        "output": output,
+        "preempted_after": preempted_after,
+    }
+    if proc.returncode == 0:  # a failed sweep's folder stays, with submitit's logs in .submitit/
+        shutil.rmtree(sweep_dir, ignore_errors=True)
 
 
 def test_two_point_sweep_completes_on_slurm(slurm_sweep):

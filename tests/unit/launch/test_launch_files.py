@@ -55,7 +55,10 @@ def test_deepspeed_settings_reach_the_plugin_transformers_builds(compose_cfg, tm
     # The values Transformers' HfTrainerDeepSpeedConfig.trainer_config_process matches against the args.
     assert ds["train_micro_batch_size_per_gpu"] == grpo["per_device_train_batch_size"]
     assert ds["gradient_accumulation_steps"] == grpo["gradient_accumulation_steps"]
-    assert ds["train_batch_size"] == grpo["per_device_train_batch_size"] * 3 * grpo["gradient_accumulation_steps"]
+    assert (
+        ds["train_batch_size"]
+        == grpo["per_device_train_batch_size"] * 3 * grpo["gradient_accumulation_steps"]
+    )
     assert ds["gradient_clipping"] == grpo["max_grad_norm"]
     assert ds["bf16"]["enabled"] is grpo["bf16"] and ds["fp16"]["enabled"] is False
     assert json.loads((launch_dir / DEEPSPEED_FILE).read_text())["zero_optimization"]["stage"] == stage

@@ -57,7 +57,9 @@ def test_single_gpu_colocates_vllm(compose_cfg):
         (["hardware=slurm_4gpu"], "hydra/launcher=openrs_slurm"),
     ],
 )
-def test_impossible_layouts_fail_in_one_line_before_anything_starts(compose_cfg, monkeypatch, overrides, named):
+def test_impossible_layouts_fail_in_one_line_before_anything_starts(
+    compose_cfg, monkeypatch, overrides, named
+):
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
     _, cfg = compose_cfg(["+experiment=exp2", *overrides])
     with pytest.raises(ConfigError) as err:

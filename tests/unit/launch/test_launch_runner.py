@@ -14,9 +14,13 @@ from openrs.launch.runner import CHILD_ENV, child_env, training_command
 
 @pytest.mark.parametrize("experiment", ["tiny", "exp3"])
 def test_launched_processes_compose_the_same_config(compose_cfg, tmp_path, experiment):
-    _, cfg = compose_cfg([f"+experiment={experiment}", "optimizer.lr=3e-6", "trainer.max_completion_length=2048"])
+    _, cfg = compose_cfg(
+        [f"+experiment={experiment}", "optimizer.lr=3e-6", "trainer.max_completion_length=2048"]
+    )
     run_dir = tmp_path / "multirun" / "0"
-    launch_dir = write_launch_files(cfg, plan_layout(cfg.hardware), batch_sizes(cfg.trainer, cfg.hardware), run_dir)
+    launch_dir = write_launch_files(
+        cfg, plan_layout(cfg.hardware), batch_sizes(cfg.trainer, cfg.hardware), run_dir
+    )
     command = training_command(launch_dir, run_dir)
     hydra_args = command[command.index("--config-name") + 2 :]
     with initialize_config_dir(config_dir=str(launch_dir), version_base="1.3"):

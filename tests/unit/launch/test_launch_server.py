@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from openrs.launch.server import LaunchError, is_healthy, managed_server, stop_process_group, vllm_serve_command
+from openrs.launch.server import (
+    LaunchError,
+    health_url,
+    is_healthy,
+    managed_server,
+    stop_process_group,
+    vllm_serve_command,
+    with_free_ports,
+)
 
 
 def test_vllm_serve_command_parses_with_trl(compose_cfg):
@@ -48,7 +56,16 @@ def test_server_is_started_health_checked_and_stopped(tmp_path):
     (tmp_path / "www" / "health").write_text("ok")  # GET /health answers 200, as vLLM's does
     port = _free_port()
     url = f"http://127.0.0.1:{port}/health"
-    command = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(tmp_path / "www")]
+    command = [
+        sys.executable,
+        "-m",
+        "http.server",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "-d",
+        str(tmp_path / "www"),
+    ]
     with managed_server(command, url, tmp_path / "server.log", timeout_s=60) as proc:
         assert is_healthy(url)
         pid = proc.pid
@@ -65,7 +82,11 @@ def test_server_is_started_health_checked_and_stopped(tmp_path):
 )
 def test_server_that_never_answers_fails_and_is_stopped(tmp_path, script, timeout_s, message):
     pid_file = tmp_path / "pid"
-    command = [sys.executable, "-c", f"import os; open({str(pid_file)!r}, 'w').write(str(os.getpid())); {script}"]
+    command = [
+        sys.executable,
+        "-c",
+        f"import os; open({str(pid_file)!r}, 'w').write(str(os.getpid())); {script}",
+    ]
     url = f"http://127.0.0.1:{_free_port()}/health"
     with pytest.raises(LaunchError) as err, managed_server(command, url, tmp_path / "server.log", timeout_s):
         pass
@@ -93,3 +114,20 @@ def test_stop_reaches_the_whole_process_group(tmp_path):
             break
         time.sleep(0.1)
     assert _pid_gone(pid)
+
+
+@pytest.mark.parametrize("group_port", [None, 51300])
+def test_port_zero_picks_free_ports_for_the_server_and_weight_sync(compose_cfg, group_port):
+    overrides = ["+experiment=exp2", "hardware=slurm_4gpu"]
+    if group_port:
+        overrides.append(f"+trainer.extra.vllm_group_port={group_port}")
+    _, cfg = compose_cfg(overrides)
+    assert cfg.hardware.vllm_server_port == 0
+    chosen = with_free_ports(cfg)
+    port = chosen.hardware.vllm_server_port
+    assert port > 0 and f":{port}/health" in health_url(chosen)
+    assert chosen.trainer.extra["vllm_group_port"] == (group_port or chosen.trainer.extra["vllm_group_port"])
+    assert chosen.trainer.extra["vllm_group_port"] not in (0, port)
+    assert vllm_serve_command(chosen, "m")[vllm_serve_command(chosen, "m").index("--port") + 1] == str(port)
+    _, fixed = compose_cfg(["+experiment=exp2", "hardware=local_4gpu"])
+    assert with_free_ports(fixed) is fixed  # an explicit port stays

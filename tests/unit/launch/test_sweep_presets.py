@@ -1,4 +1,4 @@
-"""Every sweep preset in conf/sweep/ composes, and each of its points is a valid run config."""
+"""Sweep presets in conf/sweep/ and the SLURM launcher preset compose into valid runs."""
 
 from __future__ import annotations
 
@@ -33,3 +33,16 @@ def test_every_point_of_a_sweep_preset_composes(compose_cfg, sweep):
             raw, _ = compose_cfg(["+experiment=exp3", f"{key}={point}"])
             if not is_group:
                 assert OmegaConf.select(raw, key) == PARSER.parse_override(f"{key}={point}").value()
+
+
+@pytest.mark.parametrize("hardware, gpus", [("slurm_4gpu", 4), ("cpu", 0)])
+def test_slurm_launcher_preset_takes_gpus_from_hardware(hardware, gpus):
+    overrides = ["hydra/launcher=openrs_slurm", "+experiment=exp3", f"hardware={hardware}"]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            "config", overrides=[*overrides, "hydra.launcher.partition=gpu"], return_hydra_config=True
+        )
+    launcher = OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
+    assert launcher["_target_"].endswith("submitit_launcher.SlurmLauncher")
+    assert launcher["gpus_per_node"] == gpus and launcher["partition"] == "gpu"
+    assert launcher["max_num_timeout"] > 0  # time-outs are requeued; the run resumes from its checkpoint

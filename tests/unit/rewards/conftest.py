@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openrs.rewards.checks import forget_recent_verdicts
+from openrs.rewards.pool import forget_recent_verdicts
 
 
 @pytest.fixture(autouse=True)

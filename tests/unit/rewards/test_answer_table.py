@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openrs.rewards import accuracy_reward
+from openrs.rewards import accuracy_reward, answers
 
 # (what the model boxed, gold answer, expected reward). The completion wraps the first column as
 # "... so the answer is $\boxed{<answer>}$." unless the entry already holds a full completion (FULL).
@@ -55,6 +55,15 @@ CASES: list[tuple[str, str, float]] = [
     ("2.50", "2.5", 1.0),
     (".5", "\\frac12", 1.0),
     ("\\frac{100}{3}", "33\\frac{1}{3}", 1.0),
+    ("\\frac{4}{2}", "2", 1.0),
+    ("2", "\\frac{4}{2}", 1.0),
+    ("0.150", "0.15", 1.0),
+    ("\\frac{3}{20}", "0.15", 1.0),
+    ("3/20", "0.15", 1.0),
+    ("-0.5", "-\\frac12", 1.0),
+    ("1/4", "\\frac{1}{3}", 0.0),
+    ("0.25", "\\frac{1}{3}", 0.0),
+    ("\\frac{1}{0}", "1", 0.0),
     # radicals, pi, logs, trig
     ("2\\sqrt{2}", "\\sqrt{8}", 1.0),
     ("\\sqrt{8}", "2\\sqrt2", 1.0),
@@ -246,6 +255,15 @@ CASES: list[tuple[str, str, float]] = [
 ]
 
 
+def _math_verify_alone(gold: str, boxed: str) -> float:
+    """math-verify's own verdict, without openrs's plain-number shortcut."""
+    from math_verify import verify
+
+    gold_parsed = answers.parse_gold(gold)
+    answer_parsed = answers._parse("\\boxed{" + answers._PERCENT.sub("", boxed) + "}", answers._configs()[0])
+    return float(verify(list(gold_parsed), answer_parsed, timeout_seconds=None))
+
+
 def _completion(answer: str) -> str:
     if answer.startswith(FULL):
         return answer[len(FULL) :]
@@ -267,3 +285,13 @@ def test_table_scores_the_same_through_the_worker_pool() -> None:
     completions = [_completion(a) for a, _, _ in CASES]
     golds = [g for _, g, _ in CASES]
     assert accuracy_reward(completions, golds, num_workers=2) == [e for _, _, e in CASES]
+
+
+SHORTCUT_CASES = [
+    c for c in CASES if not c[0].startswith(FULL) and answers.quick_verdict(c[1], c[0]) is not None
+]
+
+
+@pytest.mark.parametrize(("answer", "gold", "expected"), SHORTCUT_CASES)
+def test_plain_number_shortcut_agrees_with_math_verify(answer: str, gold: str, expected: float) -> None:
+    assert float(answers.quick_verdict(gold, answer)) == _math_verify_alone(gold, answer) == expected

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 import openrs.rewards as rewards
-from openrs.rewards import accuracy_reward, checks, pop_reward_metrics
+from openrs.rewards import accuracy_reward, pool, pop_reward_metrics
 from openrs.rewards.answers import Verdict, extract_boxed_answer
-from openrs.rewards.pool import get_pool
+from openrs.rewards.worker_pool import get_pool
 
 LONG_TEXT = ("We keep thinking about the problem, trying again. " * 2000)[:99_990] + " \\boxed{5}"
 TOWER = "So the answer is $\\boxed{9^{9^{9^{9}}}}$."
@@ -113,18 +113,25 @@ def test_a_dead_worker_is_replaced() -> None:
 
 def test_each_distinct_answer_is_checked_once_and_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, Any]] = []
-    real = checks.check_in_process
+    real = pool.check_in_process
 
     def counting(golds: Any, answers: Any, timeout_s: float) -> Any:
         calls.extend(zip(golds, answers, strict=True))
         return real(golds, answers, timeout_s)
 
-    monkeypatch.setattr(checks, "check_in_process", counting)
-    completions = ["\\boxed{1/2}", "so \\boxed{1/2}", "\\boxed{0.5}", "\\boxed{7}", "none"]
-    golds = ["\\frac12", "\\frac12", "\\frac12", "7", "7"]
-    assert accuracy_reward(completions, golds, num_workers=0) == [1.0, 1.0, 1.0, 1.0, 0.0]
-    assert calls == [("\\frac12", "1/2"), ("\\frac12", "0.5")]  # integers need no sympy
-    assert accuracy_reward(completions, golds, num_workers=0) == [1.0, 1.0, 1.0, 1.0, 0.0]
+    monkeypatch.setattr(pool, "check_in_process", counting)
+    completions = [
+        "\\boxed{\\sqrt2}",
+        "so \\boxed{\\sqrt2}",
+        "\\boxed{\\sqrt{2}}",
+        "\\boxed{2/4}",
+        "\\boxed{7}",
+        "none",
+    ]
+    golds = ["\\sqrt{2}", "\\sqrt{2}", "\\sqrt{2}", "\\frac12", "7", "7"]
+    assert accuracy_reward(completions, golds, num_workers=0) == [1.0, 1.0, 1.0, 1.0, 1.0, 0.0]
+    assert calls == [("\\sqrt{2}", "\\sqrt2"), ("\\sqrt{2}", "\\sqrt{2}")]  # plain numbers need no sympy
+    assert accuracy_reward(completions, golds, num_workers=0) == [1.0, 1.0, 1.0, 1.0, 1.0, 0.0]
     assert len(calls) == 2
 
 
@@ -133,9 +140,9 @@ def test_a_gold_that_hangs_times_out_once_for_all_its_answers(monkeypatch: pytes
         time.sleep(10)
         return ()
 
-    monkeypatch.setattr(checks, "parse_gold", slow_gold)
+    monkeypatch.setattr(pool, "parse_gold", slow_gold)
     start = time.monotonic()
-    verdicts = checks.check_in_process(["1"] * 4, ["1"] * 4, timeout_s=0.5)
+    verdicts = pool.check_in_process(["1"] * 4, ["1"] * 4, timeout_s=0.5)
     assert verdicts == [Verdict.TIMEOUT] * 4
     assert time.monotonic() - start < 2
 
