@@ -214,8 +214,11 @@ def stage_breakdown(child: dict, launched: float) -> dict[str, float]:
     return stages
 
 
-def stage_times(runs: int, work: Path) -> dict[str, list[float]]:
+def stage_times(runs: int, work: Path, threads: int) -> dict[str, list[float]]:
     """Stage breakdowns of `runs` fresh child processes."""
+    env = dict(os.environ)
+    if threads:
+        env |= {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     per_stage: dict[str, list[float]] = defaultdict(list)
     for i in range(runs):
         run_dir, out = work / f"stages_{i}", work / f"stages_{i}.json"
@@ -223,7 +226,7 @@ def stage_times(runs: int, work: Path) -> dict[str, list[float]]:
         launched = time.time()
         subprocess.run(
             [PY, str(Path(__file__).resolve()), "--child", str(out), "--run-dir", str(run_dir)],
-            cwd=ROOT, check=True, capture_output=True,
+            cwd=ROOT, check=True, capture_output=True, env=env,
         )  # fmt: skip
         for name, seconds in stage_breakdown(json.loads(out.read_text()), launched).items():
             per_stage[name].append(seconds)
@@ -305,7 +308,8 @@ def render(args, cfg_times, profile, heavy_in_cfg_job, stages, probe) -> str:
         + ", ".join(f"{pkg} {sec:.2f} s" for pkg, sec in list(profile.items())[:6])
         + f". Heavy packages imported: {', '.join(heavy_in_cfg_job) or 'none'} (checked: {', '.join(HEAVY)}).",
         "",
-        f"## Until the first training step (tiny experiment, median of {args.stage_runs}, min–max)",
+        f"## Until the first training step (tiny experiment, torch CPU threads {args.threads or 'default'}, "
+        f"median of {args.stage_runs}, min–max)",
         "",
         "| stage | time |",
         "|---|---|",
@@ -330,6 +334,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--stage-runs", type=int, default=3)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch CPU threads in the stage runs (0: default)"
+    )
     parser.add_argument("--work-dir", default="/tmp/openrs_bench/startup")
     parser.add_argument("--out", default=str(ROOT / "bench" / "startup_results.md"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -343,7 +350,7 @@ def main() -> None:
     cfg_times = cfg_job_times(args.runs)
     profile, modules = import_profile(["-m", "openrs.train", "--cfg", "job"])
     heavy = [pkg for pkg in HEAVY if pkg in {m.split(".")[0] for m in modules}]
-    stages = stage_times(args.stage_runs, work)
+    stages = stage_times(args.stage_runs, work, args.threads)
     probe = import_probe(work)
     text = render(args, cfg_times, profile, heavy, stages, probe)
     Path(args.out).write_text(text)

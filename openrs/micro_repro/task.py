@@ -11,6 +11,8 @@ import random
 import zlib
 
 NUM_DIGITS = 2
+# Share of warm-up demonstrations that work the sum out; the others state the answer with no reasoning.
+WORKED_FRACTION = 0.5
 # One problem in HELD_OUT_EVERY (by a fixed hash) is held out for evaluation.
 HELD_OUT_EVERY = 8
 
@@ -23,6 +25,11 @@ def is_held_out(a: int, b: int) -> bool:
 def problem_text(a: int, b: int) -> str:
     """The user's question for a+b."""
     return f"{a}+{b}="
+
+
+def direct_answer(a: int, b: int) -> str:
+    """The completion after the prompt's opened `<think>` when the answer is given with no reasoning."""
+    return f"\n</think>\n<answer>\n\\boxed{{{a + b}}}\n</answer>"
 
 
 def worked_solution(a: int, b: int) -> str:
@@ -58,10 +65,20 @@ def held_out_rows(num_rows: int, seed: int) -> list[dict[str, str]]:
 
 
 def demonstrations(num_examples: int, seed: int) -> list[dict[str, str]]:
-    """Training-split rows of {problem, completion} for the supervised warm-up."""
+    """Training-split rows of {problem, completion} for the supervised warm-up, worked or answered directly.
+
+    A tiny model cannot add in one step, so its direct answers are mostly wrong: the warmed-up policy
+    sometimes reasons and sometimes guesses, and the reward has something to teach.
+    """
     rng = random.Random(seed)
     pairs = rng.choices(_pairs(held_out=False), k=num_examples)
-    return [{"problem": problem_text(a, b), "completion": worked_solution(a, b)} for a, b in pairs]
+    return [
+        {
+            "problem": problem_text(a, b),
+            "completion": worked_solution(a, b) if rng.random() < WORKED_FRACTION else direct_answer(a, b),
+        }
+        for a, b in pairs
+    ]
 
 
 def tokenizer_corpus() -> list[str]:

@@ -51,7 +51,11 @@ def test_every_target_resolves_and_binds(compose_cfg, experiment):
         func = get_method(node["_target_"])
         params = {k: v for k, v in node.items() if not k.startswith("_") and k != "weight"}
         try:
-            inspect.signature(func).bind_partial(completions=[], **params)
+            # What openrs itself passes: rewards get completions, callbacks the run dir.
+            supplied = {"reward": {"completions": []}, "callbacks": {"run_dir": "run"}}.get(
+                path.split(".")[0], {}
+            )
+            inspect.signature(func).bind(**supplied, **params)
         except TypeError as err:
             pytest.fail(
                 f"{experiment}: {path} params {sorted(params)} do not bind to {node['_target_']}: {err}"
