@@ -17,3 +17,6 @@ lint:
 
 format:
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+bench:
+	.venv/bin/python bench/overhead.py && .venv/bin/python bench/startup.py && .venv/bin/python bench/rewards_bench.py

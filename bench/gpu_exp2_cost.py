@@ -15,6 +15,9 @@ Every completion is taken at the full 3584 tokens, so the projection is an upper
 training work; it leaves out vLLM weight syncs, ZeRO-2 communication and reward time (small on CPU).
 Each phase runs in its own process (vLLM and training each want the GPU's memory).
 
+Not run yet: it was written without a GPU; `--dry-run` checks the architecture (on the meta device) and the
+projection arithmetic anywhere.
+
 Run on a GPU machine:   python bench/gpu_exp2_cost.py [--usd-per-gpu-hour 2.5]
 Check the arithmetic:   python bench/gpu_exp2_cost.py --dry-run --gen-tokens-per-s 8000 --train-s-per-seq 0.5
 """
@@ -148,7 +151,7 @@ def build_model(device: str = "cuda"):
 # ---------------------------------------------------------------- phases (each in its own process)
 def phase_save(args) -> dict:
     """Save the random model for vLLM to load."""
-    model = build_model("cpu")
+    model = build_model()  # random init on the GPU: seconds, where the CPU takes minutes
     model.save_pretrained(args.model_dir)
     return {"model_dir": args.model_dir, "parameters": model.num_parameters()}
 

@@ -2,7 +2,8 @@
 
 Three measurements, each in fresh interpreters:
 1. `--cfg job` wall time (compose and print the config; no torch), median of several runs, beside the
-   interpreter's own start-up, plus which packages `-X importtime` shows it importing.
+   interpreter's own start-up and a config error that preflight rejects (how fast a mistake fails),
+   plus which packages `-X importtime` shows each importing.
 2. Time to the first training step of the tiny experiment, by stage: the real `openrs.train` entry point
    runs (Hydra and all) with each function `run()` calls wrapped in a timer, and a callback that stops
    training after step 1. Libraries are imported first, one by one, so that the stages hold only work.
@@ -94,18 +95,24 @@ sys.meta_path.insert(0, _Finder())
 
 
 # ---------------------------------------------------------------- 1. --cfg job
-def wall(cmd: list[str], env: dict | None = None) -> float:
-    """Wall time of one command from the repo root (fails loudly on a non-zero exit)."""
+def wall(cmd: list[str], expect: int = 0) -> float:
+    """Wall time of one command from the repo root (fails loudly on an exit code other than `expect`)."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    if proc.returncode:
+    if proc.returncode != expect:
         sys.exit(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
     return elapsed
 
 
-def cfg_job_times(runs: int) -> dict[str, list[float]]:
-    """Interleaved wall times of the interpreter alone, `import openrs.train` and `--cfg job`."""
+def preflight_error_args(work: Path) -> list[str]:
+    """A config that preflight rejects (bf16 on the CPU preset): exit 2 before any model loads."""
+    return ["-m", "openrs.train", "hardware.bf16=true", f"hydra.run.dir={work / 'preflight_error'}"]
+
+
+def cfg_job_times(runs: int, work: Path) -> dict[str, list[float]]:
+    """Interleaved wall times of the interpreter alone, `import openrs.train`, `--cfg job` and a
+    preflight error."""
     cmds = {
         "`python -c pass` (interpreter)": [PY, "-c", "pass"],
         "`python -c 'import openrs.train'`": [PY, "-c", "import openrs.train"],
@@ -114,10 +121,12 @@ def cfg_job_times(runs: int) -> dict[str, list[float]]:
             PY, "-m", "openrs.train", "+experiment=exp2", "--cfg", "job",
         ],
     }  # fmt: skip
+    error = "preflight error: `python -m openrs.train hardware.bf16=true` (exit 2)"
     times: dict[str, list[float]] = defaultdict(list)
     for _ in range(runs):
         for name, cmd in cmds.items():
             times[name].append(wall(cmd))
+        times[error].append(wall([PY, *preflight_error_args(work)], expect=2))
     return times
 
 
@@ -287,7 +296,7 @@ def med(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} s ({min(values):.2f}–{max(values):.2f})"
 
 
-def render(args, cfg_times, profile, heavy_in_cfg_job, stages, probe) -> str:
+def render(args, cfg_times, profile, heavy_in_cfg_job, heavy_in_error, stages, probe) -> str:
     """The results file."""
     lines = [
         "# Start-up: `python -m openrs.train`",
@@ -306,7 +315,8 @@ def render(args, cfg_times, profile, heavy_in_cfg_job, stages, probe) -> str:
         "",
         "Self import time by package under `python -X importtime -m openrs.train --cfg job` (top 6): "
         + ", ".join(f"{pkg} {sec:.2f} s" for pkg, sec in list(profile.items())[:6])
-        + f". Heavy packages imported: {', '.join(heavy_in_cfg_job) or 'none'} (checked: {', '.join(HEAVY)}).",
+        + f". Heavy packages imported: {', '.join(heavy_in_cfg_job) or 'none'} (checked: {', '.join(HEAVY)}). "
+        f"Before the preflight error: {', '.join(heavy_in_error) or 'none'}.",
         "",
         f"## Until the first training step (tiny experiment, torch CPU threads {args.threads or 'default'}, "
         f"median of {args.stage_runs}, min–max)",
@@ -347,12 +357,14 @@ def main() -> None:
         return
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    cfg_times = cfg_job_times(args.runs)
+    cfg_times = cfg_job_times(args.runs, work)
     profile, modules = import_profile(["-m", "openrs.train", "--cfg", "job"])
     heavy = [pkg for pkg in HEAVY if pkg in {m.split(".")[0] for m in modules}]
+    _, error_modules = import_profile(preflight_error_args(work))
+    heavy_in_error = [pkg for pkg in HEAVY if pkg in {m.split(".")[0] for m in error_modules}]
     stages = stage_times(args.stage_runs, work, args.threads)
     probe = import_probe(work)
-    text = render(args, cfg_times, profile, heavy, stages, probe)
+    text = render(args, cfg_times, profile, heavy, heavy_in_error, stages, probe)
     Path(args.out).write_text(text)
     print(text)
 

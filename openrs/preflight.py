@@ -76,7 +76,6 @@ def gpu_count() -> int:
 def check_hardware(cfg: TrainConfig, available_gpus: int | None = None) -> None:
     """GPU-only options need GPUs; vLLM and DeepSpeed need their packages."""
     hw, model = cfg.hardware, cfg.model
-    gpus = gpu_count() if available_gpus is None else available_gpus
     where = f"hardware={hw.name}"
     if hw.device == "cpu":
         if hw.bf16 or model.dtype == "bfloat16":
@@ -92,6 +91,7 @@ def check_hardware(cfg: TrainConfig, available_gpus: int | None = None) -> None:
                 f"vLLM generation needs a CUDA GPU and {where} has none; set hardware.use_vllm=false"
             )
         return
+    gpus = gpu_count() if available_gpus is None else available_gpus
     if gpus < hw.num_gpus:
         raise EnvironmentUnavailableError(
             f"{where} needs {hw.num_gpus} CUDA GPU(s) and this machine has {gpus}; "

@@ -38,9 +38,7 @@ def run(cfg, run_dir: Path) -> dict:
     resume_from = trainer.last_checkpoint(run_dir) if cfg.run.resume == "auto" else None
     grpo_config = grpo_args.build_grpo_config(cfg, run_dir / trainer.CHECKPOINT_DIR, weights)
     tokenizer = build_tokenizer(cfg.model)
-    dataset = build_train_dataset(
-        cfg.dataset, tokenizer, cfg.seed, run_dir
-    )  # data errors surface before the model
+    dataset = build_train_dataset(cfg.dataset, tokenizer, cfg.seed, run_dir)  # fails before the model
     model = model_source(cfg.model, tokenizer, cfg.seed, run_dir)
     callbacks = trainer.build_callbacks(cfg.callbacks, run_dir, trainer.checkpoint_step(resume_from))
     grpo = trainer.build_trainer(model, tokenizer, dataset, reward_funcs, grpo_config, callbacks)

@@ -36,8 +36,7 @@ def protocol_fingerprint(protocol: ProtocolConfig, target: Target, revision: str
 
 def score(problems: list[Problem], generations: list[Generation], protocol: ProtocolConfig) -> list[dict]:
     """Check every completion's final boxed answer with the accuracy reward's math-verify checker."""
-    from openrs.rewards.answers import Verdict, extract_boxed_answer
-    from openrs.rewards.pool import check_answers
+    from openrs.rewards import Verdict, check_answers, extract_boxed_answer
 
     texts = [g.text for g in generations]
     verdicts = check_answers(
@@ -68,7 +67,7 @@ def generate_missing(
     backend: ResolvedBackend,
 ) -> int:
     """Generate and store every (problem, sample) not in the store yet; returns how many were made."""
-    from transformers import AutoTokenizer
+    from openrs.models import load_tokenizer
 
     n, seed = cfg.eval.sampling.num_samples, cfg.eval.sampling.seed
     pending = []
@@ -80,7 +79,7 @@ def generate_missing(
         log.info("%s: all %d completions already in %s", target.label, total, store.dir)
         return 0
     log.info("%s: %d of %d completions to generate", target.label, len(pending), total)
-    tokenizer = AutoTokenizer.from_pretrained(target.path, revision=cfg.revision)
+    tokenizer = load_tokenizer(target.path, revision=cfg.revision)
     prompts = {p: prompt_token_ids(p.problem, cfg.eval, tokenizer) for p in {p for p, _ in pending}}
     pending.sort(key=lambda item: len(prompts[item[0]]))  # similar lengths batch with little padding
     generator = build_generator(target.path, cfg.revision, tokenizer, backend, cfg.backend, cfg.eval.sampling)

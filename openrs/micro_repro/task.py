@@ -11,7 +11,7 @@ import random
 import zlib
 
 NUM_DIGITS = 2
-# Share of warm-up demonstrations that work the sum out; the others state the answer with no reasoning.
+# Share of warm-up demonstrations that work the sum out; the others only estimate it (rounded to tens).
 WORKED_FRACTION = 0.5
 # One problem in HELD_OUT_EVERY (by a fixed hash) is held out for evaluation.
 HELD_OUT_EVERY = 8
@@ -27,9 +27,9 @@ def problem_text(a: int, b: int) -> str:
     return f"{a}+{b}="
 
 
-def direct_answer(a: int, b: int) -> str:
-    """The completion after the prompt's opened `<think>` when the answer is given with no reasoning."""
-    return f"\n</think>\n<answer>\n\\boxed{{{a + b}}}\n</answer>"
+def estimated_answer(a: int, b: int) -> str:
+    """The completion after the prompt's opened `<think>` for a quick estimate: the sum rounded to tens."""
+    return f"\n</think>\n<answer>\n\\boxed{{{(a + b + 5) // 10 * 10}}}\n</answer>"
 
 
 def worked_solution(a: int, b: int) -> str:
@@ -65,17 +65,17 @@ def held_out_rows(num_rows: int, seed: int) -> list[dict[str, str]]:
 
 
 def demonstrations(num_examples: int, seed: int) -> list[dict[str, str]]:
-    """Training-split rows of {problem, completion} for the supervised warm-up, worked or answered directly.
+    """Training-split rows of {problem, completion} for the supervised warm-up: worked out or estimated.
 
-    A tiny model cannot add in one step, so its direct answers are mostly wrong: the warmed-up policy
-    sometimes reasons and sometimes guesses, and the reward has something to teach.
+    The warmed-up policy sometimes works the sum out (mostly right) and sometimes estimates it (right
+    only for multiples of ten): the reward has a behaviour to favour, as in the paper's setting.
     """
     rng = random.Random(seed)
     pairs = rng.choices(_pairs(held_out=False), k=num_examples)
     return [
         {
             "problem": problem_text(a, b),
-            "completion": worked_solution(a, b) if rng.random() < WORKED_FRACTION else direct_answer(a, b),
+            "completion": worked_solution(a, b) if rng.random() < WORKED_FRACTION else estimated_answer(a, b),
         }
         for a, b in pairs
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -12,17 +13,36 @@ log = logging.getLogger(__name__)
 TINY_MODEL_DIR = "init_model"
 
 
+# transformers 5 names a plain tokenizers-backed tokenizer so in tokenizer_config.json.
+GENERIC_TOKENIZER_CLASSES = {"TokenizersBackend", "PreTrainedTokenizerFast"}
+
+
+def load_tokenizer(name_or_path: str, revision: str | None = None):
+    """Load a tokenizer as it was saved, including openrs's tiny ones.
+
+    AutoTokenizer picks the class from config.json's model type, which for a tiny Qwen2 would be
+    Qwen2Tokenizer: a different pre-tokenizer than the one the model was trained with.
+    """
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    config_file = Path(name_or_path) / "tokenizer_config.json"
+    if (
+        config_file.exists()
+        and json.loads(config_file.read_text()).get("tokenizer_class") in GENERIC_TOKENIZER_CLASSES
+    ):
+        return PreTrainedTokenizerFast.from_pretrained(name_or_path, padding_side="left")
+    return AutoTokenizer.from_pretrained(name_or_path, revision=revision)
+
+
 def build_tokenizer(cfg: ModelConfig):
     """The tokenizer: built locally for tiny models, else loaded from the checkpoint or Hub id."""
-    from transformers import AutoTokenizer
-
     if cfg.init_checkpoint:
-        return AutoTokenizer.from_pretrained(cfg.init_checkpoint)
+        return load_tokenizer(cfg.init_checkpoint)
     if cfg.tiny is not None:
         from openrs.models.tiny import build_tiny_tokenizer
 
         return build_tiny_tokenizer(cfg.tiny.tokenizer_vocab_size)
-    return AutoTokenizer.from_pretrained(cfg.name_or_path, revision=cfg.revision)
+    return load_tokenizer(cfg.name_or_path, revision=cfg.revision)
 
 
 def model_source(cfg: ModelConfig, tokenizer, seed: int, run_dir: str | Path) -> str:

@@ -8,7 +8,6 @@ import logging
 from pathlib import Path
 
 from openrs.errors import ConfigError
-from openrs.training.metrics import MetricsJsonlCallback
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +45,8 @@ def checkpoint_step(checkpoint: Path | None) -> int:
 def build_callbacks(specs: dict, run_dir: str | Path, resume_step: int = 0) -> list:
     """openrs's metrics callback plus the configured ones, each given the run dir."""
     from hydra.utils import instantiate
+
+    from openrs.training.metrics import MetricsJsonlCallback  # imports transformers: not before preflight
 
     callbacks = [MetricsJsonlCallback(run_dir, resume_step)]
     for name, spec in specs.items():
