@@ -28,27 +28,12 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
+from openrs.models.architectures import R1_DISTILL_QWEN_1P5B
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "gpu_step_time_results.md"
 MEMORY_FILE = "gpu_memory.jsonl"
 
-# deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B config.json (architecture fields; Qwen2.5-Math-1.5B based).
-R1_DISTILL_QWEN_1P5B = dict(
-    hidden_size=1536,
-    intermediate_size=8960,
-    num_hidden_layers=28,
-    num_attention_heads=12,
-    num_key_value_heads=2,
-    max_position_embeddings=131072,
-    rope_theta=10000.0,
-    rms_norm_eps=1e-6,
-    vocab_size=151936,
-    tie_word_embeddings=False,
-    hidden_act="silu",
-    max_window_layers=21,
-    use_sliding_window=False,
-    sliding_window=None,
-)
 SMOKE_SHAPE = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4)
 
 

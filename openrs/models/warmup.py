@@ -24,7 +24,9 @@ def load_demonstrations(spec: WarmupConfig, seed: int) -> list[dict[str, str]]:
     return generate(spec.num_examples, seed)
 
 
-def encode_demonstrations(rows: list[dict[str, str]], tokenizer, system_prompt: str) -> list[tuple[list, int]]:
+def encode_demonstrations(
+    rows: list[dict[str, str]], tokenizer, system_prompt: str
+) -> list[tuple[list, int]]:
     """Token ids of each templated prompt + completion + EOS, with the prompt's length (not trained on)."""
     encoded = []
     for row in rows:
@@ -82,5 +84,7 @@ def warm_up(model, tokenizer, spec: WarmupConfig, seed: int) -> float:
         if step % max(1, spec.steps // 10) == 0:
             log.info("warm-up step %d/%d: loss %.4f", step, spec.steps, loss)
     model.eval()
-    log.info("warm-up: %d steps on %d demonstrations in %.0f s", spec.steps, len(examples), time.time() - start)
+    log.info(
+        "warm-up: %d steps on %d demonstrations in %.0f s", spec.steps, len(examples), time.time() - start
+    )
     return loss
