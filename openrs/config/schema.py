@@ -29,7 +29,7 @@ class WarmupConfig:
     # Must equal the dataset's system prompt: the model is warmed up on the prompts GRPO will use.
     system_prompt: str = ""
     num_examples: int = 4096
-    steps: int = 300
+    steps: int = 1000
     batch_size: int = 32
     lr: float = 3.0e-3
     weight_decay: float = 0.0

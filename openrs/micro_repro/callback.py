@@ -44,7 +44,9 @@ class HeldOutAccuracyCallback(TrainerCallback):
         if self.curve and self.curve[-1]["step"] == step:
             return
         # The same seed at every point: differences come from the weights, not from the sampling.
-        accuracy = held_out_accuracy(model, tokenizer, self.rows, self.system_prompt, seed=self.seed, **self.sampling)
+        accuracy = held_out_accuracy(
+            model, tokenizer, self.rows, self.system_prompt, seed=self.seed, **self.sampling
+        )
         self.curve.append({"step": step, "accuracy": accuracy})
         log.info("held-out accuracy at step %d: %.3f", step, accuracy)
         self._write()

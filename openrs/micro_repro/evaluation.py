@@ -37,7 +37,9 @@ def sample_completions(
                 eos_token_id=tokenizer.eos_token_id, use_cache=True,
             )  # fmt: skip
             # Decoded as TRL decodes completions for the rewards.
-            completions += tokenizer.batch_decode(out[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
+            completions += tokenizer.batch_decode(
+                out[:, batch["input_ids"].shape[1] :], skip_special_tokens=True
+            )
     model.train(was_training)
     return completions
 

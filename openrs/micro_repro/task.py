@@ -12,7 +12,7 @@ import zlib
 
 NUM_DIGITS = 2
 # Share of warm-up demonstrations that work the sum out; the others only estimate it (rounded to tens).
-WORKED_FRACTION = 0.5
+WORKED_FRACTION = 0.4
 # One problem in HELD_OUT_EVERY (by a fixed hash) is held out for evaluation.
 HELD_OUT_EVERY = 8
 

@@ -60,7 +60,7 @@ def model_source(cfg: ModelConfig, tokenizer, seed: int, run_dir: str | Path) ->
         from openrs.models.tiny import build_tiny_qwen2
 
         model = build_tiny_qwen2(cfg.tiny, tokenizer, seed)
-        if cfg.tiny.warmup is not None:  # a brief supervised warm-up, so that RL has something to sharpen
+        if cfg.tiny.warmup is not None:  # so that GRPO starts from a policy that is sometimes right
             from openrs.models.warmup import warm_up
 
             warm_up(model, tokenizer, cfg.tiny.warmup, seed)
