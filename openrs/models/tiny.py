@@ -37,7 +37,7 @@ def default_tokenizer_corpus() -> list[str]:
 
 def build_tiny_tokenizer(vocab_size: int = 512, corpus: Iterable[str] | None = None):
     """Train a small byte-level BPE tokenizer (deterministic) with a ChatML chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     backend = Tokenizer(models.BPE())
@@ -45,16 +45,19 @@ def build_tiny_tokenizer(vocab_size: int = 512, corpus: Iterable[str] | None = N
     backend.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=SPECIAL_TOKENS,
+        special_tokens=SPECIAL_TOKENS[:3],
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     backend.train_from_iterator(list(corpus or default_tokenizer_corpus()), trainer=trainer)
+    # Like DeepSeek-R1's <think>: whole tokens that are not special, so decoded completions keep them
+    # (TRL decodes with skip_special_tokens, which would hide the tags from the format reward).
+    backend.add_tokens([AddedToken(tag, special=False, normalized=False) for tag in SPECIAL_TOKENS[3:]])
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=backend,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
-        additional_special_tokens=SPECIAL_TOKENS[1:2] + SPECIAL_TOKENS[3:],
+        additional_special_tokens=SPECIAL_TOKENS[1:2],
     )
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.padding_side = "left"

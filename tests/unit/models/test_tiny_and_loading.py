@@ -33,3 +33,11 @@ def test_saved_tiny_model_loads_back_with_the_same_tokenization(tmp_path):
     assert token_ids(loaded) == token_ids(tokenizer)
     assert loaded.padding_side == "left"
     assert loaded.eos_token == "<|im_end|>" and loaded.pad_token == "<|endoftext|>"
+
+
+def test_reasoning_tags_survive_decoding_that_skips_special_tokens():
+    # TRL decodes completions with skip_special_tokens=True before the format reward sees them.
+    tokenizer = build_tiny_tokenizer()
+    text = "<think>\n1+1=2\n</think>\n<answer>\\boxed{2}</answer><|im_end|>"
+    decoded = tokenizer.decode(tokenizer(text)["input_ids"], skip_special_tokens=True)
+    assert decoded == "<think>\n1+1=2\n</think>\n<answer>\\boxed{2}</answer>"
