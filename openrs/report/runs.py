@@ -12,11 +12,12 @@ import pandas as pd
 import yaml
 
 from openrs.errors import ConfigError
+from openrs.training.metrics_file import METRICS_FILE
 from openrs.training.summary import SUMMARY_FILE
 
 log = logging.getLogger(__name__)
 
-METRICS_FILE = "metrics.jsonl"  # openrs.training.metrics.METRICS_FILE, without importing transformers
+
 CONFIG_FILE = "config.yaml"
 OVERRIDES_FILE = Path(".hydra") / "overrides.yaml"
 RUN_MARKERS = (METRICS_FILE, SUMMARY_FILE, CONFIG_FILE)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-log = logging.getLogger(__name__)
+from openrs.training.metrics_file import METRICS_FILE
 
-METRICS_FILE = "metrics.jsonl"
+log = logging.getLogger(__name__)
 
 
 def read_metrics(path: str | Path) -> list[dict]:
