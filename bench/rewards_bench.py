@@ -217,10 +217,12 @@ def main() -> None:
         "re-parsing a gold it just saw, so its 'parse every call' costs less than it sounds). openrs decides "
         "plain numbers (integers, decimals, fractions; 311 of the 500 gold answers are integers) without sympy, "
         "parses each remaining gold once (cached) and only the final `\\boxed{}`, checks each distinct (gold, "
-        "answer) pair once, and with a pool spreads the checks over worker processes that are killed and "
+        "answer) pair once, parses LaTeX in two stages (antlr's SLL prediction, whose decisions its DFA caches, "
+        "and full LL only where SLL reports a syntax error; see openrs/rewards/parsing_speedups.py) and turns "
+        "integers into sympy without sympy's expression parser, and with a pool spreads the checks over worker processes that are killed and "
         "replaced when a check passes its deadline. *CPU s* counts the workers too: it is the work each "
         "implementation does, which the load on the machine does not change. On 2 idle cores the pool's wall "
-        "time approaches half its CPU time; *cold*, each new worker pays for warming its own parser. The naive "
+        "time approaches half its CPU time; *cold*, each new worker pays for warming its own parser (antlr's DFA starts empty in every process). The naive "
         "mean reward is below 1 because open-r1's normalisation (nits=False, malformed_operators=False) rejects "
         "valid TeX such as `\\frac43`.",
     ]

@@ -92,6 +92,9 @@ def extract_boxed_answer(text: str | None) -> str | None:
 def _configs() -> tuple[list[Any], list[Any]]:
     from math_verify import ExprExtractionConfig, LatexExtractionConfig
 
+    from openrs.rewards.parsing_speedups import install
+
+    install()
     # The model must box its answer; NormalizationConfig's defaults accept valid TeX such as `\frac43`,
     # which open-r1's nits=False / malformed_operators=False wrongly scored 0.
     answer_config = [LatexExtractionConfig(boxed_match_priority=0, try_extract_without_anchor=False)]

@@ -1,0 +1,67 @@
+"""Faster LaTeX parsing for math-verify, with the same results: two-stage antlr prediction, plain integers without sympify.
+
+math-verify parses LaTeX with latex2sympy2_extended, whose antlr parser predicts with full LL context, and
+turns every number token into sympy with `sympy.Number(text)`, which runs sympy's expression parser. On
+MATH answers these two are most of the time a check takes (see bench/rewards_results.md). Two changes,
+neither of which changes a result:
+
+- Two-stage parsing, the antlr runtime's documented recipe: parse in SLL prediction mode first; an SLL
+  parse that succeeds is the one LL would give (antlr's PredictionMode docs), and only an input that SLL
+  reports as a syntax error is parsed again with full LL. SLL decisions are cached in antlr's DFA, so a
+  warm parser rarely re-runs the ATN; full-context decisions are not cached and were re-run every time.
+- A run of ASCII digits becomes `sympy.Integer` directly, which is what `sympy.Number` gives for it.
+
+`install()` patches latex2sympy2_extended in this process, once; openrs calls it before its first parse.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Any
+
+logger = logging.getLogger(__name__)
+_DIGITS = re.compile(r"[0-9]+")
+
+
+@functools.cache
+def install() -> None:
+    """Patch latex2sympy2_extended's parser factory and number conversion in this process (idempotent)."""
+    import sympy
+    from antlr4.atn.PredictionMode import PredictionMode
+    from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
+
+    if not all(hasattr(_Latex2Sympy, name) for name in ("create_parser", "parse_number")):
+        logger.warning(
+            "latex2sympy2_extended has changed: answer checks run without openrs's parsing speed-ups"
+        )
+        return
+    ll_parser = _Latex2Sympy.create_parser
+    number_parser = _Latex2Sympy.parse_number
+
+    def create_parser(self: _Latex2Sympy, latex_str: str) -> Any:
+        parser = ll_parser(self, latex_str)
+        parser._interp.predictionMode = PredictionMode.SLL
+        sll_math = parser.math
+
+        def math() -> Any:
+            try:
+                return sll_math()
+            except Exception:  # a syntax error under SLL: full LL decides whether the input parses
+                return ll_parser(self, latex_str).math()
+
+        parser.math = math
+        return parser
+
+    create_parser.__wrapped__ = ll_parser  # type: ignore[attr-defined]
+
+    def parse_number(self: _Latex2Sympy, text: str) -> Any:
+        digits = text.replace(",", "")
+        if _DIGITS.fullmatch(digits):
+            return sympy.Integer(int(digits))
+        return number_parser(self, text)
+
+    _Latex2Sympy.create_parser = create_parser
+    _Latex2Sympy.parse_number = parse_number
+    logger.debug("latex2sympy2_extended: two-stage SLL/LL parsing and direct integer conversion installed")
