@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from openrs.config.store import register_configs, to_typed
 from openrs.errors import OpenRSError
+from openrs.ranks import is_main_process
 
 log = logging.getLogger("openrs.train")
 CONF_DIR = str(Path(__file__).resolve().parents[1] / "conf")
@@ -56,7 +57,8 @@ def main(dict_cfg: DictConfig) -> None:
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         cfg = to_typed(dict_cfg)
-        (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(dict_cfg, resolve=True))
+        if is_main_process():  # the launched processes of one run share its run dir
+            (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(dict_cfg, resolve=True))
         run(cfg, run_dir)
     except OpenRSError as err:
         log.error("%s", err)

@@ -13,6 +13,7 @@ from openrs.data.filters import dedupe_problems, drop_long_prompts, keep_parseab
 from openrs.data.mix import SourceSpec, plan_rows, resolve_sources, spec_summary
 from openrs.data.sources import load_rows
 from openrs.errors import ConfigError
+from openrs.ranks import is_main_process
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def build_train_dataset(cfg: DatasetConfig, tokenizer, seed: int, run_dir: str |
         raise ConfigError(f"dataset '{cfg.name}' takes no rows (max_rows={cfg.max_rows})")
     summary = data_summary(cfg, seed, specs, stages, plan)
     log_summary(summary)
-    if run_dir is not None:
+    if run_dir is not None and is_main_process():
         (Path(run_dir) / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return ds
 

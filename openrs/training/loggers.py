@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 
 from openrs.config.schema import RunConfig
 from openrs.errors import ConfigError
+from openrs.ranks import is_main_process
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def _wandb_run_id(run_dir: Path) -> str:
     if path.exists():
         return path.read_text().strip()
     run_id = uuid.uuid4().hex[:12]
-    if os.environ.get("RANK", "0") == "0":  # only the main process logs to wandb
+    if is_main_process():  # only the main process logs to wandb
         run_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(run_id + "\n")
     return run_id

@@ -9,6 +9,8 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from openrs.ranks import is_main_process
+
 SUMMARY_FILE = "summary.json"
 TRACKED_PACKAGES = (
     "openrs", "torch", "transformers", "trl", "accelerate", "datasets", "hydra-core",
@@ -44,8 +46,10 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def write_summary(run_dir: str | Path, **fields) -> Path:
-    """Write summary.json with the given fields plus git sha, versions, host and time."""
+def write_summary(run_dir: str | Path, **fields) -> Path | None:
+    """Write summary.json with the given fields plus git sha, versions, host and time (main process only)."""
+    if not is_main_process():
+        return None
     path = Path(run_dir) / SUMMARY_FILE
     summary = {
         "git_sha": git_sha(Path(__file__).parent),

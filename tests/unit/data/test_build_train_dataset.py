@@ -110,3 +110,14 @@ def test_single_source_max_rows_is_a_cap(tmp_path, tokenizer):
     path = write_jsonl(tmp_path / "q.jsonl", arithmetic_rows(10))
     assert len(build_train_dataset(local_config(path, solution_column=None, max_rows=4), tokenizer, 0)) == 4
     assert len(build_train_dataset(local_config(path, solution_column=None, max_rows=99), tokenizer, 0)) == 10
+
+
+def test_only_the_main_process_writes_the_data_summary(tmp_path, tokenizer, monkeypatch):
+    path = write_jsonl(tmp_path / "q.jsonl", arithmetic_rows(4))
+    monkeypatch.setenv("RANK", "1")
+    cfg = local_config(path, solution_column=None)
+    assert len(build_train_dataset(cfg, tokenizer, seed=0, run_dir=tmp_path)) == 4
+    assert not (tmp_path / SUMMARY_FILE).exists()
+    monkeypatch.setenv("RANK", "0")
+    build_train_dataset(cfg, tokenizer, seed=0, run_dir=tmp_path)
+    assert (tmp_path / SUMMARY_FILE).exists()
