@@ -11,7 +11,9 @@ neither of which changes a result:
   warm parser rarely re-runs the ATN; full-context decisions are not cached and were re-run every time.
 - A run of ASCII digits becomes `sympy.Integer` directly, which is what `sympy.Number` gives for it.
 
-`install()` patches latex2sympy2_extended in this process, once; openrs calls it before its first parse.
+`install()` patches latex2sympy2_extended (1.11.0, pinned by math-verify 0.9.0) in this process, once;
+openrs calls it before its first parse. tests/unit/rewards/test_parsing_speedups.py checks that 1,272
+answers parse to the same values with and without it.
 """
 
 from __future__ import annotations
