@@ -12,15 +12,14 @@ from tests.unit.rewards.test_answer_table import CASES
 
 _DATA = Path(openrs.__file__).parent / "data"
 
-# Parse each string of stdin's JSON list as a boxed gold answer, as openrs does, and print the reprs and
-# how many strings the parser in SLL mode rejected. argv[1] says whether the speed-ups are installed.
+# Parse each string of stdin's JSON list as a boxed gold answer, as openrs does, and print the parses'
+# reprs as a JSON list. argv[1] says whether the speed-ups are installed.
 _PARSE_ALL = """
 import json, sys
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
 if sys.argv[1] == "fast":
     from openrs.rewards.parsing_speedups import install
     install()
-from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
 config = [LatexExtractionConfig(boxed_match_priority=0), ExprExtractionConfig()]
 parsed = [repr(parse("\\\\boxed{" + s + "}", config, extraction_mode="first_match", parsing_timeout=None))
           for s in json.load(sys.stdin)]
