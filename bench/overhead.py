@@ -73,7 +73,7 @@ def bare_grpo_config(output_dir: str, max_steps: int):
         warmup_steps=0.1,
         num_generations=4, per_device_train_batch_size=8, gradient_accumulation_steps=1,
         max_completion_length=32, temperature=1.0, top_p=1.0, max_steps=max_steps, beta=0.04, epsilon=0.2,
-        loss_type="grpo", scale_rewards="group", reward_weights=[1.0, 1.0],
+        loss_type="dapo", scale_rewards="group", reward_weights=[1.0, 1.0],
         vllm_importance_sampling_correction=False,
         save_strategy="steps", save_steps=2, save_total_limit=None, logging_steps=1, log_completions=False,
         report_to="none", run_name="tiny",
@@ -153,9 +153,9 @@ def openrs_typed_config(steps: int):
     from hydra import compose, initialize_config_dir
 
     from openrs.config.store import to_typed
-    from openrs.train import CONF_DIR
+    from openrs.cli import CONF_DIR
 
-    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return to_typed(compose("config", overrides=[f"trainer.max_steps={steps}"]))
 
 
@@ -175,6 +175,8 @@ def prepare(work: Path, steps: int) -> tuple[Path, Path, list[str]]:
     checks = [f"same {len(rows)} prompt rows (openrs's pipeline exported, read back identical)"]
     assert bare_dataset(data).to_list() == rows
     ours = build_grpo_config(cfg, "X", [1.0, 1.0]).to_dict()
+    # openrs's two trainer options, at the values that leave TRL's behaviour unchanged
+    assert ours.pop("logprobs_at_sampling_temperature") is True and ours.pop("max_prompt_length") is None
     bare = bare_grpo_config("X", steps).to_dict()
     diff = sorted(k for k in ours.keys() | bare.keys() if ours.get(k) != bare.get(k))
     assert not diff, f"GRPOConfig differs in {diff}"

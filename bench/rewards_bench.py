@@ -2,7 +2,9 @@
 
 The naive reward is open-r1's: for every completion, parse the gold, parse the whole completion, verify,
 serially, with math-verify's own signal timeouts. Ours parses each gold once, parses only the final
-\\boxed{} answer and spreads checks over a worker pool. Run: `python bench/rewards_bench.py`.
+\\boxed{} answer and spreads checks over checker processes (pebble). The last row is openrs running the
+Open RS check itself (`checker="open_rs"`: whole completions against the `solution` column) through the
+same checker processes. Run: `python bench/rewards_bench.py`.
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ def naive_accuracy_reward(
     return rewards
 
 
-def load_completions(n: int, group_size: int) -> tuple[list[list[dict[str, str]]], list[str]]:
+def load_completions(
+    n: int, group_size: int, column: str = "answer"
+) -> tuple[list[list[dict[str, str]]], list[str]]:
     """`n` completions: each MATH-500 reference solution wrapped in think/answer tags, `group_size` times in a row."""
     path = next(p for p in DATA if p.exists())
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -72,12 +76,12 @@ def load_completions(n: int, group_size: int) -> tuple[list[list[dict[str, str]]
         text = f"<think>\nLet me work through this.\n</think>\n<answer>\n{row['solution']}\n</answer>"
         for _ in range(min(group_size, n - len(completions))):
             completions.append([{"role": "assistant", "content": text}])
-            golds.append(row["answer"])
+            golds.append(row[column])
         i += 1
     return completions, golds
 
 
-def warmup_completions(n: int) -> tuple[list[list[dict[str, str]]], list[str]]:
+def warmup_completions(n: int, column: str = "answer") -> tuple[list[list[dict[str, str]]], list[str]]:
     """`n` training-set completions (none with a MATH-500 gold answer), to warm parser caches like a trainer's."""
     path = Path(openrs.__file__).parent / "data/train/deepscaler_subset_aime_math.jsonl"
     math500 = {gold.strip() for gold in load_completions(1000, 2)[1]}
@@ -87,30 +91,40 @@ def warmup_completions(n: int) -> tuple[list[list[dict[str, str]]], list[str]]:
     completions = [
         [{"role": "assistant", "content": f"So the answer is $\\boxed{{{r['answer']}}}$."}] for r in rows
     ]
-    return completions, [r["answer"] for r in rows]
+    # The training set has no solutions: Open RS's check gets the answer as LaTeX, as a solution would hold it.
+    return completions, [r["answer"] if column == "answer" else f"${r['answer']}$" for r in rows]
 
 
-IMPLEMENTATIONS: dict[str, tuple[Callable[..., list[float]], dict[str, int]]] = {
+IMPLEMENTATIONS: dict[str, tuple[Callable[..., list[float]], dict[str, object]]] = {
     "naive": (naive_accuracy_reward, {}),
-    "openrs-in-process": (accuracy_reward, {"num_workers": 0}),
+    "openrs-one-worker": (accuracy_reward, {"num_workers": 0}),
     "openrs-pool": (accuracy_reward, {}),
+    "openrs-open-rs-check": (accuracy_reward, {"checker": "open_rs", "unparseable_gold_reward": 1.0}),
 }
+
+
+def call(func: Callable[..., list[float]], completions: list, golds: list[str], kwargs: dict) -> list[float]:
+    """One reward call, the golds passed as the column the implementation reads."""
+    if kwargs.get("checker") == "open_rs":
+        return func(completions, solution=golds, **kwargs)
+    return func(completions, golds, **kwargs)
 
 
 def run_one(name: str, args: argparse.Namespace) -> dict[str, float]:
     """Time one implementation in this (fresh) process: optional warm-up on other data, then the timed pass."""
     func, kwargs = IMPLEMENTATIONS[name]
-    if name == "openrs-pool":
-        kwargs = {"num_workers": args.workers}
-    completions, golds = load_completions(args.n, args.group_size)
-    func(*warmup_completions(2), **kwargs)  # imports, worker start-up
+    if name in ("openrs-pool", "openrs-open-rs-check"):
+        kwargs = {**kwargs, "num_workers": args.workers}
+    column = "solution" if kwargs.get("checker") == "open_rs" else "answer"
+    completions, golds = load_completions(args.n, args.group_size, column)
+    call(func, *warmup_completions(2, column), kwargs)  # imports, worker start-up
     if args.warm:
-        func(*warmup_completions(args.warmup), **kwargs)
+        call(func, *warmup_completions(args.warmup, column), kwargs)
     scores: list[float] = []
     cpu = time.process_time() + children_cpu_seconds()
     start = time.perf_counter()
     for k in range(0, len(completions), args.batch):
-        scores += func(completions[k : k + args.batch], golds[k : k + args.batch], **kwargs)
+        scores += call(func, completions[k : k + args.batch], golds[k : k + args.batch], kwargs)
     seconds = time.perf_counter() - start
     cpu = time.process_time() + children_cpu_seconds() - cpu
     return {"seconds": seconds, "cpu_seconds": cpu, "mean_reward": sum(scores) / len(scores)}
@@ -169,8 +183,9 @@ def main() -> None:
 
     labels = {
         "naive": "naive (open-r1 style, serial)",
-        "openrs-in-process": "openrs, in-process (num_workers=0)",
-        "openrs-pool": f"openrs, pool (num_workers={args.workers})",
+        "openrs-one-worker": "openrs, one checker process (num_workers=0)",
+        "openrs-pool": f"openrs, pool (num_workers={args.workers}, the default)",
+        "openrs-open-rs-check": f"openrs, Open RS's check (checker=open_rs, num_workers={args.workers})",
     }
     lines = [
         "# Reward benchmark: accuracy on MATH-500 reference solutions",
@@ -219,8 +234,9 @@ def main() -> None:
         "parses each remaining gold once (cached) and only the final `\\boxed{}`, checks each distinct (gold, "
         "answer) pair once, parses LaTeX in two stages (antlr's SLL prediction, whose decisions its DFA caches, "
         "and full LL only where SLL reports a syntax error; see openrs/rewards/parsing_speedups.py) and turns "
-        "integers into sympy without sympy's expression parser, and with a pool spreads the checks over worker processes that are killed and "
-        "replaced when a check passes its deadline. *CPU s* counts the workers too: it is the work each "
+        "integers into sympy without sympy's expression parser, and spreads the checks over pebble checker processes, "
+        "each killed and replaced when a check passes its deadline (no check runs in the caller's process: a timer "
+        "cannot interrupt sympy's C big-integer work, so num_workers=0 means one checker). *CPU s* counts the workers too: it is the work each "
         "implementation does, which the load on the machine does not change. On 2 idle cores the pool's wall "
         "time approaches half its CPU time; *cold*, each new worker pays for warming its own parser (antlr's DFA starts empty in every process). The naive "
         "mean reward is below 1 because open-r1's normalisation (nits=False, malformed_operators=False) rejects "

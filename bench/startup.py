@@ -1,15 +1,14 @@
 """Benchmark: start-up of `python -m openrs.train` and the time until the first training step.
 
-Three measurements, each in fresh interpreters:
+Two measurements, each in fresh interpreters:
 1. `--cfg job` wall time (compose and print the config; no torch), median of several runs, beside the
    interpreter's own start-up and a config error that preflight rejects (how fast a mistake fails),
-   plus which packages `-X importtime` shows each importing.
+   plus the self import time per package under `-X importtime`.
 2. Time to the first training step of the tiny experiment, by stage: the real `openrs.train` entry point
    runs (Hydra and all) with each function `run()` calls wrapped in a timer, and a callback that stops
    training after step 1. Libraries are imported first, one by one, so that the stages hold only work.
-3. vLLM and DeepSpeed imported only when used: stand-in `vllm` and `deepspeed` packages (with package
-   metadata, so TRL, transformers and accelerate believe them installed) record every import of them
-   and where it came from, under `--cfg job` for the tiny and the exp2 config and under a tiny run.
+That `--cfg job` imports no heavy library, and vLLM / DeepSpeed none at all, is a test:
+tests/unit/test_imports.py.
 
 Run: `python bench/startup.py [--runs 7] [--stage-runs 3] [--out bench/startup_results.md]`.
 """
@@ -34,7 +33,7 @@ from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
-HEAVY = ("torch", "transformers", "trl", "datasets", "accelerate", "math_verify", "vllm", "deepspeed")
+ATTN_ERROR = "model.attn_implementation=flash_attention_2"
 # Libraries a training run imports, in dependency order (each line's time excludes the ones above it).
 LIBRARIES = [
     ("torch", "import torch"),
@@ -51,12 +50,12 @@ LIBRARIES = [
         "openrs.training.summary, openrs.training.trainer, openrs.training.loggers",
     ),
 ]
-# What `openrs.train.run` calls, looked up on these modules at call time, so wrapping them times the real run.
+# What `openrs.train.main` calls, looked up on these modules at call time, so wrapping them times the real run.
 STAGES = [
     ("openrs.preflight", "run_preflight", "preflight checks"),
     ("openrs.training.loggers", "setup_loggers", "loggers"),
     ("openrs.rewards", "build_reward_funcs", "reward functions"),
-    ("openrs.training.trainer", "last_checkpoint", "resume lookup"),
+    ("openrs.run_dir.session", "plan_resume", "resume lookup"),
     ("openrs.training.grpo_args", "build_grpo_config", "GRPOConfig"),
     ("openrs.models", "build_tokenizer", "tokenizer"),
     ("openrs.data", "build_train_dataset", "dataset"),
@@ -64,34 +63,6 @@ STAGES = [
     ("openrs.training.trainer", "build_callbacks", "callbacks"),
     ("openrs.training.trainer", "build_trainer", "trainer construction (loads policy + reference)"),
 ]
-STUB_FINDER = """
-import importlib.abc, importlib.machinery, os, sys, traceback, types
-
-class _Stub(types.ModuleType):
-    __version__ = "{version}"
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return type(name, (), {{}})
-
-class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("vllm", "deepspeed"):
-            return importlib.machinery.ModuleSpec(name, self, is_package=True)
-    def create_module(self, spec):
-        frames = [f for f in traceback.extract_stack() if "importlib" not in f.filename
-                  and "sitecustomize" not in f.filename]
-        where = f"{{frames[-1].filename}}:{{frames[-1].lineno}}" if frames else "?"
-        with open(os.environ["OPENRS_BENCH_IMPORT_LOG"], "a") as fh:
-            fh.write(f"{{spec.name}} {{where}}\\n")
-        module = _Stub(spec.name)
-        module.__path__ = []
-        return module
-    def exec_module(self, module):
-        pass
-
-sys.meta_path.insert(0, _Finder())
-"""
 
 
 # ---------------------------------------------------------------- 1. --cfg job
@@ -106,8 +77,11 @@ def wall(cmd: list[str], expect: int = 0) -> float:
 
 
 def preflight_error_args(work: Path) -> list[str]:
-    """A config that preflight rejects (bf16 on the CPU preset): exit 2 before any model loads."""
-    return ["-m", "openrs.train", "hardware.bf16=true", f"hydra.run.dir={work / 'preflight_error'}"]
+    """A config that preflight rejects (flash-attention on the CPU preset): exit 2 before any model loads.
+
+    (bf16 on the CPU preset no longer serves: preflight allows it on a CPU with bf16 instructions.)
+    """
+    return ["-m", "openrs.train", ATTN_ERROR, f"hydra.run.dir={work / 'preflight_error'}"]
 
 
 def cfg_job_times(runs: int, work: Path) -> dict[str, list[float]]:
@@ -121,7 +95,7 @@ def cfg_job_times(runs: int, work: Path) -> dict[str, list[float]]:
             PY, "-m", "openrs.train", "+experiment=exp2", "--cfg", "job",
         ],
     }  # fmt: skip
-    error = "preflight error: `python -m openrs.train hardware.bf16=true` (exit 2)"
+    error = f"preflight error: `python -m openrs.train {ATTN_ERROR}` (exit 2)"
     times: dict[str, list[float]] = defaultdict(list)
     for _ in range(runs):
         for name, cmd in cmds.items():
@@ -130,18 +104,16 @@ def cfg_job_times(runs: int, work: Path) -> dict[str, list[float]]:
     return times
 
 
-def import_profile(args: list[str]) -> tuple[dict[str, float], set[str]]:
-    """Self import time (s) per top-level package under `-X importtime`, and the modules imported."""
+def import_profile(args: list[str]) -> dict[str, float]:
+    """Self import time (s) per top-level package under `-X importtime`."""
     proc = subprocess.run([PY, "-X", "importtime", *args], cwd=ROOT, capture_output=True, text=True)
     per_package: dict[str, float] = defaultdict(float)
-    modules = set()
     for line in proc.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
         self_us, _, name = (part.strip() for part in line[len("import time:") :].split("|"))
-        modules.add(name)
         per_package[name.split(".")[0]] += int(self_us) / 1e6
-    return dict(sorted(per_package.items(), key=lambda kv: -kv[1])), modules
+    return dict(sorted(per_package.items(), key=lambda kv: -kv[1]))
 
 
 # ---------------------------------------------------------------- 2. stages until the first step
@@ -194,7 +166,7 @@ def stage_child(out: Path, run_dir: Path) -> None:
     marks.append(("hydra_start", time.time()))
     import runpy
 
-    sys.argv = ["openrs.train", f"hydra.run.dir={run_dir}"]
+    sys.argv = ["openrs.train", "+experiment=tiny", f"hydra.run.dir={run_dir}"]  # not the default's warm-up
     try:
         runpy.run_module("openrs.train", run_name="__main__")
     except SystemExit as err:
@@ -242,61 +214,13 @@ def stage_times(runs: int, work: Path, threads: int) -> dict[str, list[float]]:
     return per_stage
 
 
-# ---------------------------------------------------------------- 3. vllm / deepspeed imports
-def stub_env(work: Path, log: Path) -> dict[str, str]:
-    """An environment where stand-in vllm 0.31.0 and deepspeed 0.17.0 look installed and log imports."""
-    stubs = work / "stubs"
-    shutil.rmtree(stubs, ignore_errors=True)
-    stubs.mkdir(parents=True)
-    for name, ver in (("vllm", "0.31.0"), ("deepspeed", "0.17.0")):
-        dist = stubs / f"{name}-{ver}.dist-info"
-        dist.mkdir()
-        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {ver}\n")
-        (dist / "top_level.txt").write_text(f"{name}\n")  # maps the module to its distribution
-    (stubs / "sitecustomize.py").write_text(STUB_FINDER.format(version="0.31.0"))
-    env = dict(os.environ, OPENRS_BENCH_IMPORT_LOG=str(log))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(stubs), env.get("PYTHONPATH")]))
-    return env
-
-
-def import_probe(work: Path) -> dict[str, list[str]]:
-    """For each case, the vllm/deepspeed modules imported and the file:line that first imported each."""
-    cases = {
-        "`--cfg job` (tiny)": ["-m", "openrs.train", "--cfg", "job"],
-        "`+experiment=exp2 --cfg job`": ["-m", "openrs.train", "+experiment=exp2", "--cfg", "job"],
-        "tiny training run (CPU, `trainer.max_steps=1`)": [
-            "-m", "openrs.train", f"hydra.run.dir={work / 'probe_run'}", "trainer.max_steps=1",
-        ],
-    }  # fmt: skip
-    found = {}
-    for name, args in cases.items():
-        log = work / "imports.log"
-        log.unlink(missing_ok=True)
-        shutil.rmtree(work / "probe_run", ignore_errors=True)
-        env = stub_env(work, log)
-        check = [PY, "-c", "import importlib.metadata as m; assert m.version('vllm') == '0.31.0'"]
-        subprocess.run(check, env=env, check=True)
-        proc = subprocess.run([PY, *args], cwd=ROOT, env=env, capture_output=True, text=True)
-        lines = log.read_text().splitlines() if log.exists() else []
-        top = [line for line in lines if line.split()[0] in ("vllm", "deepspeed")]
-        status = f"exit {proc.returncode}" + (
-            f": {proc.stderr.strip().splitlines()[-1]}" if proc.returncode else ""
-        )
-        found[name] = [
-            status,
-            *(top or ["neither imported"]),
-            f"({len(lines)} vllm/deepspeed modules in all)",
-        ]
-    return found
-
-
 # ---------------------------------------------------------------- report
 def med(values: list[float]) -> str:
     """Median with min–max."""
     return f"{statistics.median(values):.2f} s ({min(values):.2f}–{max(values):.2f})"
 
 
-def render(args, cfg_times, profile, heavy_in_cfg_job, heavy_in_error, stages, probe) -> str:
+def render(args, cfg_times, profile, stages) -> str:
     """The results file."""
     lines = [
         "# Start-up: `python -m openrs.train`",
@@ -315,8 +239,7 @@ def render(args, cfg_times, profile, heavy_in_cfg_job, heavy_in_error, stages, p
         "",
         "Self import time by package under `python -X importtime -m openrs.train --cfg job` (top 6): "
         + ", ".join(f"{pkg} {sec:.2f} s" for pkg, sec in list(profile.items())[:6])
-        + f". Heavy packages imported: {', '.join(heavy_in_cfg_job) or 'none'} (checked: {', '.join(HEAVY)}). "
-        f"Before the preflight error: {', '.join(heavy_in_error) or 'none'}.",
+        + ".",
         "",
         f"## Until the first training step (tiny experiment, torch CPU threads {args.threads or 'default'}, "
         f"median of {args.stage_runs}, min–max)",
@@ -327,14 +250,6 @@ def render(args, cfg_times, profile, heavy_in_cfg_job, heavy_in_error, stages, p
         "",
         "Imports are hoisted before the run, one library after another (each line excludes those above it); in a "
         "normal run the same imports happen lazily inside the first stage that needs them.",
-        "",
-        "## vLLM and DeepSpeed imported only when used",
-        "",
-        "With stand-in `vllm` 0.31.0 and `deepspeed` 0.17.0 on the path (package metadata included, so TRL, "
-        "transformers and accelerate see them as installed), every import of them is logged with the line "
-        "that made it:",
-        "",
-        *(f"- {case}: " + "; ".join(rows) for case, rows in probe.items()),
     ]
     return "\n".join(lines) + "\n"
 
@@ -358,13 +273,9 @@ def main() -> None:
     work = Path(args.work_dir)
     work.mkdir(parents=True, exist_ok=True)
     cfg_times = cfg_job_times(args.runs, work)
-    profile, modules = import_profile(["-m", "openrs.train", "--cfg", "job"])
-    heavy = [pkg for pkg in HEAVY if pkg in {m.split(".")[0] for m in modules}]
-    _, error_modules = import_profile(preflight_error_args(work))
-    heavy_in_error = [pkg for pkg in HEAVY if pkg in {m.split(".")[0] for m in error_modules}]
+    profile = import_profile(["-m", "openrs.train", "--cfg", "job"])
     stages = stage_times(args.stage_runs, work, args.threads)
-    probe = import_probe(work)
-    text = render(args, cfg_times, profile, heavy, heavy_in_error, stages, probe)
+    text = render(args, cfg_times, profile, stages)
     Path(args.out).write_text(text)
     print(text)
 

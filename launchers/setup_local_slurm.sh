@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# A single-node SLURM cluster on this machine, to try `hydra/launcher=openrs_slurm` without a cluster:
-# munge, MariaDB + slurmdbd (so that `sacct` works), slurmctld and slurmd, one partition `debug`
-# holding this machine's CPUs, memory and GPUs. Run as root (Debian/Ubuntu; uses apt-get).
+# A SLURM cluster on this machine, to try `hydra/launcher=openrs_slurm` without a cluster: munge,
+# MariaDB + slurmdbd (so that `sacct` works), slurmctld, and one slurmd per node, in one partition
+# `debug`. This machine poses as OPENRS_SLURM_NODES nodes (default 2: openrs-n1, openrs-n2, one
+# `slurmd -N` each on its own port, each with all of this machine's CPUs, memory and GPUs), so that
+# multi-node jobs (hardware=slurm_multinode_cpu) run here too; OPENRS_SLURM_NODES=1 gives one node
+# named after the host. Run as root (Debian/Ubuntu; uses apt-get).
 #
 #   sudo bash launchers/setup_local_slurm.sh          # install (once), configure, start; idempotent
+#   sudo OPENRS_SLURM_NODES=1 bash launchers/setup_local_slurm.sh   # a single node
 #   sudo bash launchers/setup_local_slurm.sh stop     # stop the daemons it started
 #
 # No systemd and no cgroups needed (containers, CI): ProctrackType=proctrack/linuxproc,
@@ -16,6 +20,15 @@ DB_PASS=openrs-local-slurm
 CONF_DIR=/etc/slurm
 LOG_DIR=/var/log/slurm
 HOST=$(hostname -s)
+NUM_NODES=${OPENRS_SLURM_NODES:-2}
+SLURMD_PORT=17001  # the first node's; one more per node
+if ((NUM_NODES > 1)); then
+    NODES="openrs-n[1-$NUM_NODES]"
+    mapfile -t NODE_NAMES < <(seq -f "openrs-n%g" "$NUM_NODES")
+else
+    NODES=$HOST
+    NODE_NAMES=("$HOST")
+fi
 
 say() { echo "[setup_local_slurm] $*"; }
 
@@ -36,8 +49,14 @@ stop_pidfile() {  # stop the daemon whose pid is in $1
     rm -f "$1"
 }
 
+stop_slurmds() {  # every slurmd this script started, whatever its node names were
+    local pidfile
+    for pidfile in /run/slurmd*.pid; do [[ -e $pidfile ]] && stop_pidfile "$pidfile"; done
+    return 0
+}
+
 if [[ ${1:-start} == stop ]]; then
-    stop_pidfile /run/slurmd.pid
+    stop_slurmds
     stop_pidfile /run/slurmctld.pid
     stop_pidfile /run/slurmdbd.pid
     mysqladmin shutdown 2>/dev/null || true
@@ -94,10 +113,15 @@ install_conf() {  # install_conf NAME MODE < content; records NAME in CHANGED wh
     rm -f "$tmp"
 }
 
-grep -qw "$HOST" /etc/hosts || getent hosts "$HOST" >/dev/null || echo "127.0.0.1 $HOST" >>/etc/hosts
+for name in "$HOST" "${NODE_NAMES[@]}"; do  # the nodes' names are host names (the main process address)
+    grep -qw "$name" /etc/hosts || getent hosts "$name" >/dev/null || echo "127.0.0.1 $name" >>/etc/hosts
+done
 
 # slurmd reports what it finds; the node line must match it or the node is drained.
 NODE_LINE=$(slurmd -C | head -n 1)
+if ((NUM_NODES > 1)); then  # the same machine under each name, each slurmd on its own port
+    NODE_LINE="NodeName=$NODES NodeHostname=$HOST NodeAddr=127.0.0.1 Port=[$SLURMD_PORT-$((SLURMD_PORT + NUM_NODES - 1))] ${NODE_LINE#NodeName=* }"
+fi
 NUM_GPUS=0
 if command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1; then
     NUM_GPUS=$(nvidia-smi -L | grep -c '^GPU')
@@ -108,12 +132,12 @@ if ((NUM_GPUS > 0)); then
     GRES_LINE="GresTypes=gpu"
     install_conf gres.conf 644 <<EOF
 AutoDetect=off
-NodeName=$HOST Name=gpu File=/dev/nvidia[0-$((NUM_GPUS - 1))]
+NodeName=$NODES Name=gpu File=/dev/nvidia[0-$((NUM_GPUS - 1))]
 EOF
 fi
 
 install_conf slurm.conf 644 <<EOF
-# Written by openrs launchers/setup_local_slurm.sh: a single-node test cluster.
+# Written by openrs launchers/setup_local_slurm.sh: a test cluster of $NUM_NODES node(s) on one machine.
 ClusterName=$CLUSTER
 SlurmctldHost=$HOST
 SlurmUser=root
@@ -122,11 +146,12 @@ AuthType=auth/munge
 # A requeued job (submitit after a time-out or preemption) waits cred_expire seconds to start again.
 AuthInfo=cred_expire=30
 StateSaveLocation=/var/spool/slurmctld
-SlurmdSpoolDir=/var/spool/slurmd
+# %n: the node name, one of each per slurmd.
+SlurmdSpoolDir=/var/spool/slurmd/%n
 SlurmctldPidFile=/run/slurmctld.pid
-SlurmdPidFile=/run/slurmd.pid
+SlurmdPidFile=/run/slurmd-%n.pid
 SlurmctldLogFile=$LOG_DIR/slurmctld.log
-SlurmdLogFile=$LOG_DIR/slurmd.log
+SlurmdLogFile=$LOG_DIR/slurmd-%n.log
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
@@ -143,7 +168,7 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 $GRES_LINE
 $NODE_LINE State=UNKNOWN
-PartitionName=$PARTITION Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+PartitionName=$PARTITION Nodes=$NODES Default=YES MaxTime=INFINITE State=UP
 EOF
 
 install_conf slurmdbd.conf 600 <<EOF
@@ -161,7 +186,7 @@ EOF
 
 if [[ -n $CHANGED ]]; then
     say "config changed:$CHANGED; (re)starting the SLURM daemons"
-    stop_pidfile /run/slurmd.pid
+    stop_slurmds
     stop_pidfile /run/slurmctld.pid
     [[ $CHANGED == *slurmdbd.conf* ]] && stop_pidfile /run/slurmdbd.pid
 fi
@@ -180,23 +205,28 @@ if ! pid_alive /run/slurmctld.pid; then
     slurmctld
 fi
 for _ in $(seq 60); do scontrol ping 2>/dev/null | grep -q UP && break; sleep 0.5; done
-if ! pid_alive /run/slurmd.pid; then
-    say "starting slurmd"
-    slurmd
-fi
-
-# --- wait for the node -----------------------------------------------------------------------
-state=""
-for _ in $(seq 60); do
-    state=$(sinfo -h -n "$HOST" -o %t 2>/dev/null | head -n 1)
-    case $state in
-        idle | mix | alloc) break ;;
-        down* | drain* | drng*) scontrol update nodename="$HOST" state=resume 2>/dev/null || true ;;
-    esac
-    sleep 1
+for name in "${NODE_NAMES[@]}"; do
+    if ! pid_alive "/run/slurmd-$name.pid"; then
+        say "starting slurmd for node $name"
+        mkdir -p "/var/spool/slurmd/$name"
+        if ((NUM_NODES > 1)); then slurmd -N "$name"; else slurmd; fi
+    fi
 done
-if [[ ! $state =~ ^(idle|mix|alloc)$ ]]; then
-    say "node $HOST is '$state'; see $LOG_DIR/slurmctld.log and $LOG_DIR/slurmd.log" >&2
-    exit 1
-fi
-say "ready: partition '$PARTITION' on $HOST ($NODE_LINE), node $state; sacct via slurmdbd"
+
+# --- wait for the nodes ----------------------------------------------------------------------
+for name in "${NODE_NAMES[@]}"; do
+    state=""
+    for _ in $(seq 60); do
+        state=$(sinfo -h -n "$name" -o %t 2>/dev/null | head -n 1)
+        case $state in
+            idle | mix | alloc) break ;;
+            down* | drain* | drng*) scontrol update nodename="$name" state=resume 2>/dev/null || true ;;
+        esac
+        sleep 1
+    done
+    if [[ ! $state =~ ^(idle|mix|alloc)$ ]]; then
+        say "node $name is '$state'; see $LOG_DIR/slurmctld.log and $LOG_DIR/slurmd-$name.log" >&2
+        exit 1
+    fi
+done
+say "ready: partition '$PARTITION' of $NUM_NODES node(s) $NODES on $HOST ($NODE_LINE); sacct via slurmdbd"

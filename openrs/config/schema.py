@@ -43,8 +43,9 @@ class TinyModelConfig:
     hidden_size: int = 64
     intermediate_size: int = 128
     num_hidden_layers: int = 2
-    num_attention_heads: int = 4
-    num_key_value_heads: int = 2
+    # head_dim = hidden_size / num_attention_heads = 32: vLLM's CPU attention needs at least 32.
+    num_attention_heads: int = 2
+    num_key_value_heads: int = 1
     max_position_embeddings: int = 1024
     tokenizer_vocab_size: int = 512
     # Set to train the random model briefly on demonstrations before GRPO (cached in the run dir).
@@ -70,8 +71,8 @@ class DatasetConfig:
     """Where the training problems come from and how they become prompts."""
 
     name: str = "open_rs"
-    # A Hub dataset id, a local file/folder (jsonl, json, parquet), "builtin:<generator>" or
-    # "builtin:<file under openrs/data>"; null when `mix` names the sources.
+    # A Hub dataset id, a local file/folder (jsonl, json, parquet), "builtin:<file under openrs/data>" or
+    # "builtin:<dotted path>" of a generator (num_rows, seed) -> rows; null when `mix` names the sources.
     path: str | None = "knoveleng/open-rs"
     split: str = "train"
     problem_column: str = "problem"
@@ -83,9 +84,13 @@ class DatasetConfig:
     max_rows: int | None = None
     # Only for builtin generators: how many problems to generate.
     num_rows: int = 256
-    # Drop prompts longer than this many tokens (TRL 1.16 no longer truncates prompts).
+    # Longest templated prompt, in tokens (TRL 1.16 no longer has a limit of its own).
     max_prompt_length: int = 512
+    # A longer prompt is "drop"ped (openrs: a truncated prompt loses the system prompt and the start of
+    # the problem) or "truncate"d on the left to its last max_prompt_length tokens (the paper's TRL).
+    long_prompts: str = "drop"
     # Drop repeated problems (case and whitespace ignored), keeping the first; across a mix too.
+    # The paper did not deduplicate.
     dedupe: bool = True
     # Keep only problems whose gold answer math-verify parses (others can never be rewarded).
     require_parseable_answer: bool = False
@@ -140,11 +145,18 @@ class HardwareConfig:
     main_process_port: int = 0
     # The layout runs inside a SLURM job (submitted with `-m hydra/launcher=openrs_slurm`).
     slurm_job: bool = False
+    # Nodes of that SLURM job one run spans (hardware=slurm_multinode); num_training_processes is per node.
+    num_nodes: int = 1
+    # With several nodes, the vLLM server runs on GPU vllm_server_gpu of the "first" node, or on the
+    # last node, "own"ed by it (that node trains nothing).
+    vllm_server_node: str = "first"
 
 
 @dataclass
 class TrainerConfig:
-    """GRPO settings of the paper's recipe (Exp2), passed on to TRL's GRPOConfig."""
+    """GRPO settings passed on to TRL's GRPOConfig: the paper's recipe (Exp2), except the four loss and
+    sampling switches below, where openrs keeps TRL 1.16's behaviour and `trainer=paper` sets the
+    paper's TRL (69ad852) back (README: the fidelity table)."""
 
     num_generations: int = 6
     per_device_train_batch_size: int = 6
@@ -158,8 +170,20 @@ class TrainerConfig:
     logging_steps: int = 1
     beta: float = 0.04
     epsilon: float = 0.2
-    loss_type: str = "grpo"
+    # Loss normalisation (TRL 1.16 names): "dapo" divides by the completion tokens of the whole accumulated
+    # batch, the same objective on any process layout; "bnpo" by those of each micro-batch (the paper's TRL).
+    loss_type: str = "dapo"
+    # Advantages (r - group mean) / (group std + 1e-4), as in the paper's TRL.
     scale_rewards: str = "group"
+    # Micro-steps served by one generation; null: TRL's default, one batched generation per optimiser
+    # step (same policy, fewer vLLM calls); 1: one generation per micro-step (the paper's TRL).
+    steps_per_generation: int | None = None
+    # Score log-probabilities at the sampling temperature (TRL 1.16); false: from the raw logits, as the
+    # paper's TRL did (it sampled at 0.7 but scored at 1.0).
+    logprobs_at_sampling_temperature: bool = True
+    # TRL 1.16 weights the KL term by the importance ratio, which changes its gradient even on-policy;
+    # the paper's TRL did not (false).
+    use_bias_correction_kl: bool = True
     # Off by default: users of the original found that logging completions slowed training.
     log_completions: bool = False
     # Extra GRPOConfig keys for anything not modelled here; checked against GRPOConfig's fields.
@@ -176,6 +200,11 @@ class RunConfig:
     resume: str = "auto"
     # Checking that the Hub is reachable costs at most this many seconds before any download.
     hub_timeout_s: float = 5.0
+    # Push checkpoints to the Hub as the paper did (hub_strategy every_save) to hub_model_id ("name" or
+    # "user/name", required then); the token and the Hub are checked before training.
+    push_to_hub: bool = False
+    hub_model_id: str | None = None
+    hub_strategy: str = "every_save"
 
 
 @dataclass

@@ -9,16 +9,24 @@ from collections import Counter
 from pathlib import Path
 
 from openrs.config.schema import DatasetConfig
-from openrs.data.filters import dedupe_problems, drop_long_prompts, keep_parseable_answers
+from openrs.data.files import check_column_types
+from openrs.data.filters import (
+    LONG_PROMPT_MODES,
+    dedupe_problems,
+    drop_long_prompts,
+    keep_parseable_answers,
+    long_prompt_rows,
+)
 from openrs.data.mix import SourceSpec, plan_rows, resolve_sources, spec_summary
+from openrs.data.prompts import build_conversation
 from openrs.data.sources import load_rows
 from openrs.errors import ConfigError
 from openrs.ranks import is_main_process
+from openrs.run_dir import RunDir
 
 log = logging.getLogger(__name__)
 
 SOURCE_COLUMN = "data_source"
-SUMMARY_FILE = "data_summary.json"
 
 
 def to_canonical_columns(ds, spec: SourceSpec, with_solution: bool):
@@ -33,11 +41,14 @@ def to_canonical_columns(ds, spec: SourceSpec, with_solution: bool):
             f"{ds.column_names} (set dataset.problem_column / answer_column / solution_column, or the "
             "same keys of its dataset.mix entry)"
         )
+    where = f"dataset source '{spec.name}' ({spec.path})"
+    check_column_types(ds, {spec.problem_column: "text", spec.answer_column: "answer"}, where)
     ds = ds.select_columns(list(wanted))
 
     def canonical(row):
         out = {dst: row[src] for src, dst in wanted.items()}
-        out["answer"] = str(out["answer"])
+        # A null gold answer is missing, not the text "None" (which math-verify would parse as N*o*n*e).
+        out["answer"] = "" if out["answer"] is None else str(out["answer"])
         if with_solution:
             out["solution"] = str(out.get("solution") or "")
         return out | {SOURCE_COLUMN: spec.name}
@@ -59,14 +70,7 @@ def load_problem_pool(cfg: DatasetConfig, seed: int, specs: list[SourceSpec] | N
 
 def add_prompts(ds, system_prompt: str):
     """Add TRL's conversational `prompt` column: the system prompt then the problem."""
-
-    def to_prompt(row):
-        messages = [{"role": "user", "content": row["problem"]}]
-        if system_prompt:
-            messages.insert(0, {"role": "system", "content": system_prompt})
-        return {"prompt": messages}
-
-    return ds.map(to_prompt, desc="prompts")
+    return ds.map(lambda row: {"prompt": build_conversation(system_prompt, row["problem"])}, desc="prompts")
 
 
 def _sample(ds, plan: dict[str, int], seed: int) -> list[int]:
@@ -88,6 +92,8 @@ def _source_counts(ds) -> Counter:
 
 def build_train_dataset(cfg: DatasetConfig, tokenizer, seed: int, run_dir: str | Path | None = None):
     """Load, canonicalise, filter, mix and prompt the training set; fail clearly if nothing is left."""
+    if cfg.long_prompts not in LONG_PROMPT_MODES:
+        raise ConfigError(f"dataset.long_prompts={cfg.long_prompts!r} is not one of {LONG_PROMPT_MODES}")
     specs = resolve_sources(cfg)
     ds = load_problem_pool(cfg, seed, specs)
     stages = {"loaded": _source_counts(ds)}
@@ -97,29 +103,40 @@ def build_train_dataset(cfg: DatasetConfig, tokenizer, seed: int, run_dir: str |
     if cfg.require_parseable_answer:
         ds = keep_parseable_answers(ds)
         stages["dropped_unparseable"] = _source_counts(ds)
-    ds = drop_long_prompts(add_prompts(ds, cfg.system_prompt), tokenizer, cfg.max_prompt_length)
-    stages["dropped_too_long"] = available = _source_counts(ds)
+    ds = add_prompts(ds, cfg.system_prompt)
+    if cfg.long_prompts == "drop":
+        ds = drop_long_prompts(ds, tokenizer, cfg.max_prompt_length)
+        stages["dropped_too_long"] = _source_counts(ds)
+    available = _source_counts(ds)
     if len(ds) == 0:
         raise ConfigError(
             f"dataset '{cfg.name}' is empty after filtering (max_prompt_length={cfg.max_prompt_length}, "
-            f"dedupe={cfg.dedupe}, require_parseable_answer={cfg.require_parseable_answer})"
+            f"long_prompts={cfg.long_prompts}, dedupe={cfg.dedupe}, "
+            f"require_parseable_answer={cfg.require_parseable_answer})"
         )
     if cfg.mix:
         plan = plan_rows(specs, available, cfg.max_rows)
     else:
         plan = {specs[0].name: min(len(ds), cfg.max_rows if cfg.max_rows is not None else len(ds))}
-    ds = ds.select(_sample(ds, plan, seed)).remove_columns(SOURCE_COLUMN)
+    ds = ds.select(_sample(ds, plan, seed))
     if len(ds) == 0:
         raise ConfigError(f"dataset '{cfg.name}' takes no rows (max_rows={cfg.max_rows})")
-    summary = data_summary(cfg, seed, specs, stages, plan)
+    truncated = Counter()
+    if cfg.long_prompts == "truncate":  # counted on the rows taken: those the trainer will cut
+        truncated = _source_counts(ds.select(long_prompt_rows(ds, tokenizer, cfg.max_prompt_length)))
+    ds = ds.remove_columns(SOURCE_COLUMN)
+    summary = data_summary(cfg, seed, specs, stages, plan, truncated)
     log_summary(summary)
     if run_dir is not None and is_main_process():
-        (Path(run_dir) / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+        RunDir(run_dir).data_summary.write_text(json.dumps(summary, indent=2) + "\n")
     return ds
 
 
-def data_summary(cfg: DatasetConfig, seed: int, specs, stages: dict[str, Counter], plan) -> dict:
-    """Per-source row counts through each filter, and the rows taken into the training set."""
+def data_summary(
+    cfg: DatasetConfig, seed: int, specs, stages: dict[str, Counter], plan, truncated: Counter | None = None
+) -> dict:
+    """Per-source row counts through each filter, the rows taken, and how many of those get truncated."""
+    truncated = truncated or Counter()
     total = sum(plan.values())
     sources = {}
     for spec in specs:
@@ -131,6 +148,7 @@ def data_summary(cfg: DatasetConfig, seed: int, specs, stages: dict[str, Counter
             for stage, before, after in zip(list(stages)[1:], counts, counts[1:], strict=False)
         }
         row |= {"available": counts[-1], "taken": plan[spec.name], "share": round(plan[spec.name] / total, 4)}
+        row["truncated"] = truncated[spec.name]  # taken rows whose prompt the trainer left-truncates
         sources[spec.name] = row
     return {
         "dataset": cfg.name,
@@ -138,6 +156,7 @@ def data_summary(cfg: DatasetConfig, seed: int, specs, stages: dict[str, Counter
         "rows": total,
         "max_rows": cfg.max_rows,
         "max_prompt_length": cfg.max_prompt_length,
+        "long_prompts": cfg.long_prompts,
         "dedupe": cfg.dedupe,
         "require_parseable_answer": cfg.require_parseable_answer,
         "sources": sources,
@@ -151,7 +170,8 @@ def log_summary(summary: dict) -> None:
             f"{k.removeprefix('dropped_')} {v}" for k, v in row.items() if k.startswith("dropped_")
         )
         log.info(
-            "data source %s: loaded %d, dropped (%s), took %d of %d (%.1f%% of the set)",
+            "data source %s: loaded %d, dropped (%s), took %d of %d (%.1f%% of the set, %d left-truncated)",
             name, row["loaded"], drops or "none", row["taken"], row["available"], 100 * row["share"],
+            row["truncated"],
         )  # fmt: skip
     log.info("training on %d prompts from dataset '%s'", summary["rows"], summary["dataset"])

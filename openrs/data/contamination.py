@@ -9,7 +9,6 @@ on what a run with that option can see.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import re
@@ -67,6 +66,10 @@ class TrainingIndex:
     """The training problems as a set of normalised texts and a set of hashed word n-grams."""
 
     def __init__(self, problems: Iterable[str], n: int = 13):
+        if n < 1:
+            from openrs.errors import ConfigError
+
+            raise ConfigError(f"n-gram length {n}: must be at least 1 word")
         self.n = n
         self.exact: set[str] = set()
         self.ngrams: set[int] = set()
@@ -127,44 +130,38 @@ def _dataset_config(overrides: list[str]):
 
 
 def _check_hub(paths: list[str], timeout_s: float) -> None:
-    from openrs.data.sources import BUILTIN_PREFIX, is_local_path
-    from openrs.errors import EnvironmentUnavailableError
-    from openrs.preflight import hub_reachable
+    from openrs import hub
+    from openrs.data.sources import BUILTIN_PREFIX
 
-    hub = [p for p in paths if not p.startswith(BUILTIN_PREFIX) and not is_local_path(p)]
-    if hub:
-        ok, host = hub_reachable(timeout_s)
-        if not ok:
-            raise EnvironmentUnavailableError(
-                f"cannot reach the Hugging Face Hub ({host}) to fetch {', '.join(hub)}; "
-                "use a local dataset option, e.g. dataset=deepscaler_subset"
-            )
+    sources = [hub.Source("dataset", p) for p in paths if not p.startswith(BUILTIN_PREFIX)]
+    hub.require(sources, timeout_s, "use a local dataset option, e.g. dataset=deepscaler_subset")
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: print the contamination table for a dataset option (and optionally write JSON)."""
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    from openrs import cli
+    from openrs.commands import CONTAMINATION
+
+    parser = cli.ArgumentParser(CONTAMINATION)
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. dataset=deepscaler_subset")
     parser.add_argument("--ngram", type=int, default=13, help="n of the word n-grams (default 13)")
     parser.add_argument("--benchmarks", nargs="+", default=list(BENCHMARKS), choices=BENCHMARKS)
     parser.add_argument("--output", type=Path, help="also write the report, with matching ids, as JSON")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s][%(name)s][%(levelname)s] - %(message)s")
+    if args.ngram < 1:
+        parser.error(f"--ngram {args.ngram}: an n-gram needs at least 1 word (default 13)")
+    cli.setup_logging()
 
     from openrs.data.build import load_problem_pool
     from openrs.data.mix import resolve_sources
-    from openrs.errors import OpenRSError
-
     try:
-        cfg = _dataset_config(args.overrides)
-        specs = resolve_sources(cfg.dataset)
-        _check_hub([s.path for s in specs], cfg.run.hub_timeout_s)
-        pool = load_problem_pool(cfg.dataset, cfg.seed, specs)
-    except OpenRSError as err:
-        log.error("%s", err)
-        return 2
+        with cli.exit_on_user_error(CONTAMINATION):  # openrs's and Hydra's errors: one line
+            cfg = _dataset_config(args.overrides)
+            specs = resolve_sources(cfg.dataset)
+            _check_hub([s.path for s in specs], cfg.run.hub_timeout_s)
+            pool = load_problem_pool(cfg.dataset, cfg.seed, specs)
+    except SystemExit as exit_:
+        return exit_.code
     problems = list(pool["problem"])
     report = contamination_report(problems, args.ngram, args.benchmarks)
     print_report(cfg.dataset.name, len(problems), report, args.ngram)

@@ -39,17 +39,40 @@ def keep_parseable_answers(ds):
     return ds.select(keep)
 
 
-def drop_long_prompts(ds, tokenizer, max_prompt_length: int):
-    """Remove rows whose templated prompt exceeds `max_prompt_length` tokens (logged)."""
+LONG_PROMPT_MODES = ("drop", "truncate")
+
+
+def with_prompt_tokens(ds, tokenizer):
+    """Add a `prompt_tokens` column: the length of each chat-templated prompt, as TRL tokenises it."""
 
     def length(batch):
         ids = tokenizer.apply_chat_template(batch["prompt"], add_generation_prompt=True, tokenize=True)
         ids = ids["input_ids"] if hasattr(ids, "keys") else ids
         return {"prompt_tokens": [len(x) for x in ids]}
 
-    ds = ds.map(length, batched=True, desc="prompt lengths")
+    return ds.map(length, batched=True, desc="prompt lengths")
+
+
+def drop_long_prompts(ds, tokenizer, max_prompt_length: int):
+    """Remove rows whose templated prompt exceeds `max_prompt_length` tokens (logged)."""
+    ds = with_prompt_tokens(ds, tokenizer)
     kept = ds.filter(lambda n: n <= max_prompt_length, input_columns="prompt_tokens")
     log.info(
         "dropped %d of %d prompts longer than %d tokens", len(ds) - len(kept), len(ds), max_prompt_length
     )
     return kept.remove_columns("prompt_tokens")
+
+
+def long_prompt_rows(ds, tokenizer, max_prompt_length: int) -> list[int]:
+    """Indices of the rows whose templated prompt exceeds `max_prompt_length` tokens.
+
+    With dataset.long_prompts=truncate they stay in the set and the trainer keeps their last
+    `max_prompt_length` tokens, as the paper's TRL did (the system prompt is the first to go).
+    """
+    counts = with_prompt_tokens(ds, tokenizer)["prompt_tokens"]
+    long_rows = [i for i, n in enumerate(counts) if n > max_prompt_length]
+    log.info(
+        "%d of %d prompts are longer than %d tokens: left-truncated when trained on",
+        len(long_rows), len(ds), max_prompt_length,
+    )  # fmt: skip
+    return long_rows

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
+from openrs.data.files import LOCAL_SUFFIXES, load_local
 from openrs.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-# "builtin:<generator>" (e.g. builtin:tiny_math) or "builtin:<file under openrs/data>"
-# (e.g. builtin:train/deepscaler_subset_aime_math.jsonl): shipped with openrs, no Hub, no user files.
+# "builtin:<file under openrs/data>" (e.g. builtin:train/deepscaler_subset_aime_math.jsonl), or
+# "builtin:<dotted path>" of a generator (num_rows, seed) -> rows: no Hub, no user files.
 BUILTIN_PREFIX = "builtin:"
+GENERATOR_EXAMPLE = BUILTIN_PREFIX + "openrs.data.tiny_math.generate_tiny_math"
 PACKAGE_DATA_DIR = Path(__file__).resolve().parent
-LOCAL_SUFFIXES = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
-
-
-def _generators() -> dict:
-    from openrs.data.tiny_math import generate_tiny_math
-    from openrs.micro_repro.task import generate_micro_arith
-
-    return {"tiny_math": generate_tiny_math, "micro_arith": generate_micro_arith}
 
 
 def is_local_path(path: str) -> bool:
@@ -41,13 +38,56 @@ def packaged_files() -> list[str]:
     )
 
 
-def check_builtin(path: str) -> None:
-    """Fail in one line unless `path` is a known generator or a file shipped in the package."""
+def _is_packaged_file(name: str) -> bool:
+    return Path(name).suffix in LOCAL_SUFFIXES
+
+
+def import_generator(name: str, key: str) -> Callable:
+    """The function (count, seed) -> rows that the dotted path `name` names; a one-line error naming `key`."""
+    try:
+        return _locate_generator(name)
+    except ValueError as err:
+        raise ConfigError(f"{key}: cannot use '{name}': {err}") from err
+
+
+def _locate_generator(name: str) -> Callable:
+    """The callable `name` (a dotted path) names, checked to take (count, seed); ValueError says why not."""
+    module_name, _, attribute = name.rpartition(".")
+    if not module_name:
+        raise ValueError("not a dotted path")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise ValueError(f"cannot import '{module_name}' ({err})") from err
+    generate = getattr(module, attribute, None)
+    if not callable(generate):
+        raise ValueError(f"'{module_name}' has no function '{attribute}'")
+    try:
+        inspect.signature(generate).bind(0, 0)
+    except TypeError as err:
+        raise ValueError(f"'{name}' must take (count, seed): {err}") from err
+    return generate
+
+
+def check_builtin(path: str) -> Callable | None:
+    """Fail in one line unless `path` names a file shipped in the package or an importable generator.
+
+    Returns the generator, or None for a packaged file.
+    """
     name = path[len(BUILTIN_PREFIX) :]
-    if name in _generators() or (Path(name).suffix in LOCAL_SUFFIXES and (PACKAGE_DATA_DIR / name).is_file()):
-        return
-    known = [BUILTIN_PREFIX + g for g in sorted(_generators())] + packaged_files()
-    raise ConfigError(f"unknown builtin dataset '{path}'; expected one of {known}")
+    if _is_packaged_file(name):
+        if (PACKAGE_DATA_DIR / name).is_file():
+            return None
+        reason = "no such packaged file"
+    else:
+        try:
+            return _locate_generator(name)
+        except ValueError as err:
+            reason = str(err)
+    raise ConfigError(
+        f"unknown builtin dataset '{path}': {reason}; expected a generator's dotted path "
+        f"(e.g. {GENERATOR_EXAMPLE}) or a packaged file {packaged_files()}"
+    )
 
 
 def load_rows(path: str, split: str, num_rows: int, seed: int):
@@ -55,27 +95,11 @@ def load_rows(path: str, split: str, num_rows: int, seed: int):
     import datasets
 
     if path.startswith(BUILTIN_PREFIX):
-        check_builtin(path)
-        name = path[len(BUILTIN_PREFIX) :]
-        if name in _generators():
-            return datasets.Dataset.from_list(_generators()[name](num_rows, seed))
-        return _load_local(PACKAGE_DATA_DIR / name)
+        generate = check_builtin(path)
+        if generate is not None:
+            return datasets.Dataset.from_list(generate(num_rows, seed))
+        return load_local(PACKAGE_DATA_DIR / path[len(BUILTIN_PREFIX) :])
     if is_local_path(path):
-        return _load_local(Path(path).expanduser())
+        return load_local(Path(path).expanduser())
     log.info("loading %s (split %s) from the Hugging Face Hub", path, split)
     return datasets.load_dataset(path, split=split)
-
-
-def _load_local(path: Path):
-    import datasets
-
-    if not path.exists():
-        raise ConfigError(f"dataset file not found: {path}")
-    files = sorted(p for p in path.rglob("*") if p.suffix in LOCAL_SUFFIXES) if path.is_dir() else [path]
-    kinds = {LOCAL_SUFFIXES.get(p.suffix) for p in files}
-    if not files or None in kinds or len(kinds) > 1:
-        raise ConfigError(
-            f"dataset path {path} must be one .jsonl/.json/.parquet file or a folder of one such kind"
-        )
-    log.info("loading %d local file(s) from %s", len(files), path)
-    return datasets.load_dataset(kinds.pop(), data_files=[str(p) for p in files], split="train")

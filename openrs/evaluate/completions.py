@@ -21,6 +21,44 @@ def completion_seed(seed: int, benchmark: str, problem_id: str, sample: int) -> 
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
+# The columns a stored row needs, with their types: the rest is informative.
+ROW_COLUMNS = {
+    "id": (str, int),
+    "sample": int,
+    "completion": str,
+    "completion_tokens": int,
+    "finish_reason": str,
+    "verdict": str,
+    "correct": bool,
+}
+
+
+def parse_row(line: str, where: str) -> dict:
+    """One stored row, or ConfigError naming `where` (file:line) and what to do."""
+    advice = "delete that line (or the file) and it is generated again"
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{where}: not valid JSON ({err.msg}); {advice}") from None
+    if not isinstance(row, dict):
+        raise ConfigError(f"{where}: expected a JSON object; {advice}")
+    for name, types in ROW_COLUMNS.items():
+        value = row.get(name)
+        allowed = types if isinstance(types, tuple) else (types,)
+        if (
+            value is None
+            or (isinstance(value, bool) and bool not in allowed)
+            or not isinstance(value, allowed)
+        ):
+            got = "missing" if name not in row else type(value).__name__
+            raise ConfigError(
+                f"{where}: '{name}' must be {' or '.join(t.__name__ for t in allowed)}, got {got}; {advice}"
+            )
+    if "answer" in row and row["answer"] is not None and not isinstance(row["answer"], str):
+        raise ConfigError(f"{where}: 'answer' must be a string or null; {advice}")
+    return row
+
+
 class CompletionStore:
     """`<target_dir>/completions/<benchmark>.jsonl`: one row per (problem id, sample)."""
 
@@ -36,7 +74,12 @@ class CompletionStore:
         """Record the generation settings, or refuse to mix completions made under other ones."""
         path = self.target_dir / PROTOCOL_FILE
         if path.exists():
-            before = json.loads(path.read_text())
+            try:
+                before = json.loads(path.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ConfigError(f"{path} is not valid JSON; evaluate into a new run dir") from None
+            if not isinstance(before, dict):
+                raise ConfigError(f"{path} is not a JSON object; evaluate into a new run dir")
             for key in sorted(set(before) | set(protocol)):
                 if before.get(key) != protocol.get(key):
                     raise ConfigError(
@@ -60,13 +103,18 @@ class CompletionStore:
             path.write_text(text, encoding="utf-8")
         rows: dict[tuple[str, int], dict] = {}
         for number, line in enumerate(text.splitlines(), start=1):
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                log.warning("skipping malformed line %d of %s", number, path)
-                continue
-            rows[(str(row["id"]), int(row["sample"]))] = row
+            if line.strip():
+                row = parse_row(line, f"{path}:{number}")
+                rows[(str(row["id"]), int(row["sample"]))] = row
         return rows
+
+    def rewrite(self, benchmark: str, rows: list[dict]) -> None:
+        """Replace a benchmark's rows (after re-scoring) through a temporary file, so no row is lost."""
+        path = self.path(benchmark)
+        tmp = path.with_suffix(".jsonl.tmp")
+        with tmp.open("w", encoding="utf-8") as f:
+            f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        tmp.replace(path)
 
     def append(self, benchmark: str, rows: list[dict]) -> None:
         """Append rows and flush them to disk, so that an interrupted run loses at most one chunk."""

@@ -24,6 +24,10 @@ PAPER_EVAL_PROMPT = (
     "problem. Think step by step before answering.\n\n{problem}"
 )
 BACKENDS = ("auto", "vllm", "transformers")
+# paper: lighteval's extractive_match as Open RS configured it (evaluate/paper_checker.py);
+# boxed: the accuracy reward's check, the last \boxed{} against the `answer` column.
+CHECKERS = ("paper", "boxed")
+PAPER_REFERENCES = ("auto", "none", "exp1", "exp2", "exp3")
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 
 
@@ -55,9 +59,13 @@ class ProtocolConfig:
     k: list[int] = field(default_factory=lambda: [1])
     # Only the first `limit` problems of each benchmark (smoke tests); null = all.
     limit: int | None = None
-    # Bounds on the answer checker (the accuracy reward's math-verify check).
+    # How answers are scored (see CHECKERS); stored rows scored by another checker are re-scored.
+    checker: str = "paper"
+    # Bounds on the answer checker: worker processes (0: in this process) and seconds per check.
     check_workers: int = 2
     check_timeout_s: float = 10.0
+    # A folder of <benchmark>.jsonl files to use instead of the packaged copies (e.g. the Hub sets).
+    benchmark_dir: str | None = None
 
 
 @dataclass
@@ -104,6 +112,9 @@ class EvalConfig:
     checkpoints: CheckpointsConfig = field(default_factory=CheckpointsConfig)
     # Checking that the Hub is reachable costs at most this many seconds before any download.
     hub_timeout_s: float = 5.0
+    # The paper's own scores per checkpoint drawn beside the curve: "auto" picks the training run's
+    # experiment (exp1/2/3) or shows all three; "none" leaves them out.
+    paper_reference: str = "auto"
 
 
 def register_eval_configs() -> None:
@@ -143,6 +154,10 @@ def _problems(cfg: EvalConfig) -> list[tuple[bool, str]]:
             protocol.limit is None or protocol.limit >= 1,
             f"eval.limit must be >= 1 or null, got {protocol.limit}",
         ),
+        (
+            protocol.checker in CHECKERS,
+            f"eval.checker: unknown checker '{protocol.checker}'; choose from {', '.join(CHECKERS)}",
+        ),
         (protocol.check_workers >= 0, f"eval.check_workers must be >= 0, got {protocol.check_workers}"),
         (protocol.check_timeout_s > 0, f"eval.check_timeout_s must be > 0, got {protocol.check_timeout_s}"),
         (
@@ -163,6 +178,10 @@ def _problems(cfg: EvalConfig) -> list[tuple[bool, str]]:
             f"backend.cpu_threads must be >= 1 or null, got {backend.cpu_threads}",
         ),
         (backend.chunk_size >= 1, f"backend.chunk_size must be >= 1, got {backend.chunk_size}"),
+        (
+            cfg.paper_reference in PAPER_REFERENCES,
+            f"paper_reference: unknown '{cfg.paper_reference}'; choose from {', '.join(PAPER_REFERENCES)}",
+        ),
         (cfg.checkpoints.every >= 1, f"checkpoints.every must be >= 1, got {cfg.checkpoints.every}"),
     ]
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from openrs.data.benchmarks import BENCHMARKS
+from openrs.evaluate.paper_reference import BENCHMARK_COLORS, MODELS, draw_reference, table2_step
 
 RESULTS_FILE = "results.json"
 TABLE_FILE = "results.md"
@@ -31,6 +32,14 @@ PAPER_TABLE2 = {
 def paper_rows() -> dict[str, dict[str, float]]:
     """The paper's Table 2 as {model: {benchmark: pass@1, "avg": average}}."""
     return {model: dict(zip(PAPER_COLUMNS, row, strict=True)) for model, row in PAPER_TABLE2.items()}
+
+
+def paper_row_name(model: str) -> str:
+    """A Table 2 row's name with the checkpoint it comes from, e.g. 'Open-RS3 (Exp3 step 50)'."""
+    for experiment, name in MODELS.items():
+        if name == model:
+            return f"{model} (Exp{experiment[-1]} step {table2_step(experiment)})"
+    return f"{model} (as reported)"
 
 
 def _cell(value: float | None, stderr: float | None = None) -> str:
@@ -63,7 +72,9 @@ def main_table(results: dict) -> list[str]:
         lines.append(f"| {_target_name(target)} | " + " | ".join(cells) + " |")
     for model, row in paper_rows().items():
         lines.append(
-            f"| *paper:* {model} | " + " | ".join(_cell(row[k]) for k in [*BENCHMARKS, "avg"]) + " |"
+            f"| *paper:* {paper_row_name(model)} | "
+            + " | ".join(_cell(row[k]) for k in [*BENCHMARKS, "avg"])
+            + " |"
         )
     return lines
 
@@ -118,43 +129,41 @@ def markdown_report(results: dict) -> str:
 
 
 def plot_accuracy_vs_step(results: dict, path: str | Path) -> Path | None:
-    """pass@1 per benchmark and on average against training step, with ±1 standard error bands."""
+    """pass@1 per benchmark and on average against step (±1 standard error), beside the paper's curves."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     targets = sorted((t for t in results["targets"] if t.get("step") is not None), key=lambda t: t["step"])
     if len(targets) < 2:
         return None
-    fig = Figure(figsize=(8, 5), layout="constrained")
-    ax = fig.subplots()
+    benchmarks = results["protocol"]["benchmarks"]
+    experiments = results.get("paper_reference", {}).get("experiments", [])
+    fig = Figure(figsize=(13 if experiments else 8, 5), layout="constrained")
+    axes = fig.subplots(1, 2 if experiments else 1, sharey=True, squeeze=False)[0]
+    ax = axes[0]
     steps = [t["step"] for t in targets]
     series = [
-        (BENCHMARK_TITLES[b], [t["benchmarks"][b] for t in targets])
-        for b in results["protocol"]["benchmarks"]
+        (BENCHMARK_TITLES[b], BENCHMARK_COLORS[b], [t["benchmarks"][b] for t in targets]) for b in benchmarks
     ]
-    series.append(("average", [t["average"] for t in targets]))
-    for title, points in series:
+    series.append((f"average ({len(benchmarks)} benchmarks)", "black", [t["average"] for t in targets]))
+    for title, color, points in series:
         values = [p["pass@1"] for p in points]
         errors = [p.get("pass@1_stderr") or 0.0 for p in points]
-        bold = title == "average"
-        ax.plot(
-            steps,
-            values,
-            marker="o",
-            label=title,
-            linewidth=2.5 if bold else 1.2,
-            color="black" if bold else None,
-        )
+        bold = color == "black"
+        ax.plot(steps, values, marker="o", label=title, linewidth=2.5 if bold else 1.2, color=color)
         low = [v - e for v, e in zip(values, errors, strict=True)]
         high = [v + e for v, e in zip(values, errors, strict=True)]
-        ax.fill_between(steps, low, high, alpha=0.12, color=ax.lines[-1].get_color())
+        ax.fill_between(steps, low, high, alpha=0.12, color=color)
     ax.set_ylim(0, 100)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("training step")
     ax.set_ylabel("pass@1 (%)")
-    ax.set_title(f"Accuracy against step: {results['model_path']}")
+    ax.set_title(f"This run: {results['model_path']}", fontsize="medium")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize="small")
+    if experiments:
+        draw_reference(axes[1], experiments, benchmarks, BENCHMARK_TITLES)
+    fig.suptitle("Accuracy against training step")
     path = Path(path)
     fig.savefig(path, dpi=120)
     return path

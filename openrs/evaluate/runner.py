@@ -9,12 +9,16 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from openrs.evaluate.backends import Generation, ResolvedBackend, build_generator, resolve_backend
+from openrs.errors import ConfigError
+from openrs.evaluate.backends import ResolvedBackend, build_generator, resolve_backend
 from openrs.evaluate.completions import CompletionStore, completion_seed
 from openrs.evaluate.config import EvalConfig, ProtocolConfig, validate_eval_config
+from openrs.evaluate.files import check_model_dir
 from openrs.evaluate.metrics import Sample, average_over_benchmarks, benchmark_metrics
+from openrs.evaluate.paper_reference import load_reference, reference_experiments
 from openrs.evaluate.problems import Problem, load_problems, prompt_token_ids
 from openrs.evaluate.report import paper_rows, write_report
+from openrs.evaluate.scoring import rescore_other_checkers, score
 from openrs.evaluate.targets import Target, check_hub_targets, resolve_targets
 
 log = logging.getLogger(__name__)
@@ -32,31 +36,6 @@ def protocol_fingerprint(protocol: ProtocolConfig, target: Target, revision: str
         "use_chat_template": protocol.use_chat_template,
         **sampling,
     }
-
-
-def score(problems: list[Problem], generations: list[Generation], protocol: ProtocolConfig) -> list[dict]:
-    """Check every completion's final boxed answer with the accuracy reward's math-verify checker."""
-    from openrs.rewards import Verdict, check_answers, extract_boxed_answer
-
-    texts = [g.text for g in generations]
-    verdicts = check_answers(
-        [p.answer for p in problems],
-        texts,
-        num_workers=protocol.check_workers,
-        timeout_s=protocol.check_timeout_s,
-    )
-    return [
-        {
-            "answer": extract_boxed_answer(g.text),
-            "gold": p.answer,
-            "verdict": v.name.lower(),
-            "correct": v == Verdict.CORRECT,
-            "completion_tokens": g.num_tokens,
-            "finish_reason": g.finish_reason,
-            "completion": g.text,
-        }
-        for p, g, v in zip(problems, generations, verdicts, strict=True)
-    ]
 
 
 def generate_missing(
@@ -154,6 +133,7 @@ def evaluate_target(
     store = CompletionStore(run_dir / target.label)
     store.check_protocol(protocol_fingerprint(cfg.eval, target, cfg.revision))
     generated = generate_missing(target, problems, store, cfg, backend)
+    rescore_other_checkers([p for items in problems.values() for p in items], store, cfg.eval)
     per_benchmark = target_metrics(problems, store, cfg)
     average = {"over": list(per_benchmark), **average_over_benchmarks(per_benchmark)}
     log.info("%s: average pass@1 %.1f%% over %s", target.label, average["pass@1"], ", ".join(per_benchmark))
@@ -180,10 +160,45 @@ def results_document(
         "units": "percent",
         "targets": targets,
         "paper_table2": paper_rows(),
+        "paper_reference": {
+            "experiments": reference_experiments(cfg.paper_reference, cfg.model_path),
+            "source": load_reference()["source"],
+        },
         "git_sha": git_sha(Path(__file__).parent),
         "packages": package_versions(),
         "wall_time_s": round(wall_time_s, 2),
     }
+
+
+def write_run_file(path: Path, text: str) -> None:
+    """Write one file of the evaluation run dir; ConfigError in one line when it cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    except OSError as err:
+        raise ConfigError(
+            f"cannot write {path}: {err.strerror or type(err).__name__}; set hydra.run.dir to a writable folder"
+        ) from None
+
+
+def loadable_targets(targets: list[Target]) -> list[Target]:
+    """The targets whose local files load; of a run's checkpoints a broken one is skipped, saying so."""
+    usable = []
+    for target in targets:
+        if target.is_hub_id:
+            usable.append(target)
+            continue
+        try:
+            check_model_dir(target.path)
+        except ConfigError as err:
+            if len(targets) == 1:
+                raise
+            log.warning("skipping %s: %s", target.label, err)
+            continue
+        usable.append(target)
+    if not usable:
+        raise ConfigError(f"no loadable model among {len(targets)} checkpoint(s); see the warnings above")
+    return usable
 
 
 def evaluate(cfg: EvalConfig, run_dir: str | Path) -> dict:
@@ -191,7 +206,12 @@ def evaluate(cfg: EvalConfig, run_dir: str | Path) -> dict:
     start = time.time()
     run_dir = Path(run_dir)
     validate_eval_config(cfg)
-    targets = resolve_targets(cfg.model_path, cfg.checkpoints)
+    # Bad benchmark files fail here, before any model is looked for or loaded.
+    problems = {
+        b: load_problems(b, cfg.eval.limit, cfg.eval.benchmark_dir, cfg.eval.checker)
+        for b in cfg.eval.benchmarks
+    }
+    targets = loadable_targets(resolve_targets(cfg.model_path, cfg.checkpoints))
     check_hub_targets(targets, cfg.revision, cfg.hub_timeout_s)
     backend = resolve_backend(cfg.backend)
     sampling = cfg.eval.sampling
@@ -200,7 +220,6 @@ def evaluate(cfg: EvalConfig, run_dir: str | Path) -> dict:
             "up to %d new tokens per completion on CPU is slow; eval=smoke is a quick check",
             sampling.max_new_tokens,
         )
-    problems = {b: load_problems(b, cfg.eval.limit) for b in cfg.eval.benchmarks}
     log.info(
         "%d model(s) x %d problems x %d samples",
         len(targets),

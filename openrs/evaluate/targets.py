@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from openrs.data.sources import is_local_path
-from openrs.errors import ConfigError, EnvironmentUnavailableError
+from openrs.errors import ConfigError
 from openrs.evaluate.config import CheckpointsConfig
-from openrs.models.loading import TINY_MODEL_DIR
+from openrs.run_dir import RunDir, checkpoint_dirs, checkpoint_step
+from openrs.run_dir.layout import CHECKPOINTS_DIR, INIT_MODEL_DIR, METRICS_FILE, SUMMARY_FILE
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_NAME = re.compile(r"checkpoint-(\d+)")
-RUN_DIR_MARKERS = ("checkpoints", TINY_MODEL_DIR, "summary.json", "metrics.jsonl")
+RUN_DIR_MARKERS = (CHECKPOINTS_DIR, INIT_MODEL_DIR, SUMMARY_FILE, METRICS_FILE)
 
 
 @dataclass(frozen=True)
@@ -32,16 +31,11 @@ def _is_model_dir(path: Path) -> bool:
     return (path / "config.json").is_file()
 
 
-def _step_of(path: Path) -> int | None:
-    match = CHECKPOINT_NAME.fullmatch(path.name)
-    return int(match.group(1)) if match else None
-
-
 def _initial_model(run_dir: Path) -> Target | None:
     """Step 0 of a training run: its saved `init_model`, else the model its config.yaml started from."""
-    if _is_model_dir(run_dir / TINY_MODEL_DIR):
-        return Target(TINY_MODEL_DIR, str(run_dir / TINY_MODEL_DIR), step=0)
-    config = run_dir / "config.yaml"
+    if _is_model_dir(RunDir(run_dir).init_model):
+        return Target(INIT_MODEL_DIR, str(RunDir(run_dir).init_model), step=0)
+    config = RunDir(run_dir).config
     if not config.is_file():
         return None
     from omegaconf import OmegaConf
@@ -58,17 +52,16 @@ def _initial_model(run_dir: Path) -> Target | None:
 
 def run_dir_targets(run_dir: Path, selection: CheckpointsConfig) -> list[Target]:
     """Every `selection.every`-th checkpoint of a training run (first and last kept), plus step 0."""
-    ckpt_root = run_dir / "checkpoints"
-    found = [p for p in ckpt_root.glob("checkpoint-*") if _step_of(p) is not None and _is_model_dir(p)]
+    ckpt_root = RunDir(run_dir).checkpoints
+    found = [p for p in checkpoint_dirs(run_dir) if _is_model_dir(p)]
     if not found:
         raise ConfigError(
             f"training run dir {run_dir} has no checkpoints (expected {ckpt_root}/checkpoint-N/config.json)"
         )
-    found.sort(key=_step_of)
     chosen = found[:: selection.every]
     if chosen[-1] != found[-1]:
         chosen.append(found[-1])
-    targets = [Target(p.name, str(p), step=_step_of(p)) for p in chosen]
+    targets = [Target(p.name, str(p), step=checkpoint_step(p)) for p in chosen]
     initial = _initial_model(run_dir) if selection.include_init else None
     return ([initial] if initial else []) + targets
 
@@ -85,7 +78,7 @@ def resolve_targets(model_path: str, selection: CheckpointsConfig) -> list[Targe
     if not path.exists():
         raise ConfigError(f"model_path not found: {model_path}")
     if _is_model_dir(path):
-        return [Target(path.name, str(path), step=_step_of(path))]
+        return [Target(path.name, str(path), step=checkpoint_step(path))]
     if path.is_dir() and any((path / marker).exists() for marker in RUN_DIR_MARKERS):
         return run_dir_targets(path, selection)
     raise ConfigError(
@@ -93,22 +86,11 @@ def resolve_targets(model_path: str, selection: CheckpointsConfig) -> list[Targe
     )
 
 
-def _is_cached(repo_id: str, revision: str) -> bool:
-    from huggingface_hub import try_to_load_from_cache
-
-    return isinstance(try_to_load_from_cache(repo_id, "config.json", revision=revision), str)
-
-
 def check_hub_targets(targets: list[Target], revision: str, timeout_s: float) -> None:
     """Hub ids need the Hub unless already in the local cache; fail in one line before loading."""
-    from openrs.preflight import hub_reachable
+    from openrs import hub
 
-    missing = [t.path for t in targets if t.is_hub_id and not _is_cached(t.path, revision)]
-    if not missing:
-        return
-    ok, host = hub_reachable(timeout_s)
-    if not ok:
-        raise EnvironmentUnavailableError(
-            f"cannot reach the Hugging Face Hub ({host}) to fetch model '{missing[0]}'; point model_path at "
-            "a local model dir, a checkpoint-N dir or a training run dir"
-        )
+    sources = [hub.Source("model", t.path, revision) for t in targets if t.is_hub_id]
+    hub.require(
+        sources, timeout_s, "point model_path at a local model dir, a checkpoint-N dir or a training run dir"
+    )

@@ -8,8 +8,8 @@ from typing import Any
 
 from openrs.config.schema import TrainConfig
 from openrs.launch.layout import BatchSizes, ProcessLayout
+from openrs.run_dir import RunDir
 
-LAUNCH_DIR = "launch"  # under the run dir: what openrs generated to start the run
 ACCELERATE_FILE = "accelerate.yaml"
 DEEPSPEED_FILE = "deepspeed.json"
 CHILD_CONFIG_NAME = "config"  # the resolved config the launched processes compose from
@@ -44,9 +44,10 @@ def accelerate_config(cfg: TrainConfig, layout: ProcessLayout, deepspeed_file: P
     hw = cfg.hardware
     config: dict[str, Any] = {
         "compute_environment": "LOCAL_MACHINE",
-        "num_machines": 1,
+        # Several machines: each node's launcher adds its --machine_rank and the main process address.
+        "num_machines": layout.num_machines,
         "machine_rank": 0,
-        "num_processes": layout.num_processes,
+        "num_processes": layout.world_size,
         "main_process_port": hw.main_process_port,  # 0: accelerate picks a free port
         "rdzv_backend": "static",
         "same_network": True,
@@ -61,7 +62,7 @@ def accelerate_config(cfg: TrainConfig, layout: ProcessLayout, deepspeed_file: P
             "deepspeed_multinode_launcher": "standard",
         }
     else:
-        config["distributed_type"] = "MULTI_GPU" if layout.num_processes > 1 else "NO"
+        config["distributed_type"] = "MULTI_GPU" if layout.world_size > 1 else "NO"
         config["mixed_precision"] = "bf16" if hw.bf16 else "no"
     if layout.training_gpus:
         config["gpu_ids"] = ",".join(layout.training_gpus)
@@ -69,13 +70,17 @@ def accelerate_config(cfg: TrainConfig, layout: ProcessLayout, deepspeed_file: P
 
 
 def write_launch_files(
-    cfg: TrainConfig, layout: ProcessLayout, sizes: BatchSizes, run_dir: str | Path
+    cfg: TrainConfig,
+    layout: ProcessLayout,
+    sizes: BatchSizes,
+    run_dir: str | Path,
+    launch_dir: Path | None = None,
 ) -> Path:
-    """Write `<run_dir>/launch/{accelerate.yaml, deepspeed.json, config.yaml}`; returns the launch dir."""
+    """Write `<run_dir>/launch/` (or `launch_dir`) `{accelerate.yaml, deepspeed.json, config.yaml}`; returns it."""
     import yaml
     from omegaconf import OmegaConf
 
-    launch_dir = Path(run_dir).resolve() / LAUNCH_DIR
+    launch_dir = launch_dir or RunDir(Path(run_dir).resolve()).launch
     launch_dir.mkdir(parents=True, exist_ok=True)
     deepspeed_file = None
     if layout.deepspeed_stage is not None:

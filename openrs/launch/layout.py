@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from openrs.config.schema import HardwareConfig, TrainerConfig
 from openrs.errors import ConfigError
+from openrs.launch.multinode import plan_nodes
 
 DEEPSPEED_STAGES = {"zero2": 2, "zero3": 3}
 VLLM_MODES = ("server", "colocate")
@@ -21,11 +22,17 @@ class ProcessLayout:
     training_gpus: tuple[str, ...]  # empty on CPU
     vllm_gpu: str | None  # the GPU `trl vllm-serve` runs on; None without a vLLM server
     deepspeed_stage: int | None
+    num_machines: int = 1  # nodes running num_processes each (openrs/launch/multinode.py)
+
+    @property
+    def world_size(self) -> int:
+        """Training processes over all machines."""
+        return self.num_processes * self.num_machines
 
     @property
     def needs_launcher(self) -> bool:
         """Whether openrs must start processes (accelerate, a vLLM server) rather than train in-process."""
-        return self.num_processes > 1 or self.vllm_gpu is not None or self.deepspeed_stage is not None
+        return self.world_size > 1 or self.vllm_gpu is not None or self.deepspeed_stage is not None
 
 
 def visible_gpus(num_gpus: int) -> list[str]:
@@ -50,15 +57,15 @@ def plan_layout(hw: HardwareConfig, gpus: list[str] | None = None) -> ProcessLay
     if hw.num_training_processes < 1:
         raise ConfigError(f"{where}: hardware.num_training_processes must be at least 1")
     stage = DEEPSPEED_STAGES.get(hw.deepspeed) if hw.deepspeed else None
-    if hw.device == "cpu":
-        if stage is not None:
-            raise ConfigError(f"{where}: DeepSpeed needs CUDA GPUs; set hardware.deepspeed=null on CPU")
-        return ProcessLayout(hw.num_training_processes, (), None, None)
+    machines = plan_nodes(hw).training_nodes
+    if hw.device == "cpu":  # DeepSpeed on its CPU accelerator; vLLM colocated (preflight checks the mode)
+        return ProcessLayout(hw.num_training_processes, (), None, stage, machines)
 
     gpus = (gpus if gpus is not None else visible_gpus(hw.num_gpus))[: hw.num_gpus]
     if len(gpus) < hw.num_gpus:  # fewer GPUs here: plan nominal ids (preflight reports the shortage)
         gpus = [str(i) for i in range(hw.num_gpus)]
-    server = hw.use_vllm and hw.vllm_mode == "server"
+    # A server on a node of its own (multi-node) takes no GPU of the training nodes.
+    server = plan_nodes(hw).server_node == 0
     if server and not 0 <= hw.vllm_server_gpu < hw.num_gpus:
         raise ConfigError(
             f"{where}: hardware.vllm_server_gpu={hw.vllm_server_gpu} is not one of the "
@@ -76,6 +83,7 @@ def plan_layout(hw: HardwareConfig, gpus: list[str] | None = None) -> ProcessLay
         training_gpus=tuple(training[: hw.num_training_processes]),
         vllm_gpu=gpus[hw.vllm_server_gpu] if server else None,
         deepspeed_stage=stage,
+        num_machines=machines,
     )
 
 
@@ -112,7 +120,8 @@ def batch_sizes(trainer: TrainerConfig, hw: HardwareConfig) -> BatchSizes:
     steps_per_generation (default: gradient_accumulation_steps), and it must hold whole prompt groups,
     i.e. be divisible by num_generations. TRL checks this only once the processes are up.
     """
-    per_device, processes = trainer.per_device_train_batch_size, hw.num_training_processes
+    per_device = trainer.per_device_train_batch_size
+    processes = hw.num_training_processes * plan_nodes(hw).training_nodes  # every node's processes
     grad_accum = trainer.gradient_accumulation_steps
     if min(per_device, grad_accum) < 1:
         raise ConfigError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -25,7 +24,8 @@ from openrs.launch.server import (
     vllm_serve_command,
     with_free_ports,
 )
-from openrs.training.summary import SUMMARY_FILE
+from openrs.run_dir import RunDir
+from openrs.training.summary import read_summary
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +55,21 @@ def training_command(launch_dir: Path, run_dir: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def launch(cfg: TrainConfig, run_dir: str | Path) -> dict:
-    """Run the whole layout for `cfg` in `run_dir` and return the training metrics of its summary."""
-    from openrs.data import build_train_dataset
-    from openrs.models import build_tokenizer, model_source
+def launch(cfg: TrainConfig, run_dir: str | Path, model_path: str) -> dict:
+    """Start the layout's processes, each running the recipe on `model_path`; returns their train metrics.
 
+    The caller has built the data (its errors come before any process starts) and the policy, so that
+    the processes do not race to build a tiny model and a vLLM server can serve it.
+    """
     run_dir = Path(run_dir).resolve()
+    if cfg.hardware.num_nodes > 1:  # this is one of the run's launchers, one per node of its SLURM job
+        from openrs.launch.multinode import launch_on_node
+
+        return launch_on_node(cfg, run_dir, model_path)
     layout = plan_layout(cfg.hardware)
     if layout.vllm_gpu is not None:
         cfg = with_free_ports(cfg)  # the processes get the chosen ports through their saved config
     sizes = batch_sizes(cfg.trainer, cfg.hardware)
-    tokenizer = build_tokenizer(cfg.model)
-    build_train_dataset(cfg.dataset, tokenizer, cfg.seed, run_dir)  # data errors before any process starts
-    # Built once here, so that the processes do not race to build a tiny model and vLLM can serve it.
-    model_path = model_source(cfg.model, tokenizer, cfg.seed, run_dir)
     launch_dir = write_launch_files(cfg, layout, sizes, run_dir)
     log.info(
         "launching %d training process(es)%s%s; batch %d x %d x %d = %d completions per step (%d prompts)",
@@ -84,9 +85,8 @@ def launch(cfg: TrainConfig, run_dir: str | Path) -> dict:
             stack.enter_context(start_vllm_server(cfg, layout, model_path, launch_dir))
         returncode = run_to_completion(training_command(launch_dir, run_dir), child_env(layout))
     if returncode != 0:
-        raise LaunchError(f"training processes exited with code {returncode}; their log is in {run_dir}")
-    summary = json.loads((run_dir / SUMMARY_FILE).read_text())
-    return summary.get("train_metrics", {})
+        raise LaunchError(f"training processes exited with code {returncode}; see {RunDir(run_dir).log}")
+    return (read_summary(run_dir) or {}).get("train_metrics", {})
 
 
 def child_env(layout: ProcessLayout, base: dict[str, str] | None = None) -> dict[str, str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from openrs.data.prompts import build_conversation
+
 
 def sample_completions(
     model,
@@ -58,8 +60,7 @@ def held_out_accuracy(
     """Mean accuracy reward over `num_samples` sampled completions of each {problem, answer} row."""
     from openrs.rewards import accuracy_reward
 
-    system = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    prompts = [system + [{"role": "user", "content": row["problem"]}] for row in rows]
+    prompts = [build_conversation(system_prompt, row["problem"]) for row in rows]
     completions = sample_completions(
         model, tokenizer, prompts, num_samples=num_samples, temperature=temperature,
         max_new_tokens=max_new_tokens, seed=seed,

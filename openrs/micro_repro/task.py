@@ -79,8 +79,3 @@ def demonstrations(num_examples: int, seed: int) -> list[dict[str, str]]:
         }
         for a, b in pairs
     ]
-
-
-def tokenizer_corpus() -> list[str]:
-    """Every problem and worked solution, for a tokenizer fitted to the task."""
-    return [problem_text(a, b) + "\n" + worked_solution(a, b) for a, b in _pairs(False) + _pairs(True)]

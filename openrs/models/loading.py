@@ -7,10 +7,9 @@ import logging
 from pathlib import Path
 
 from openrs.config.schema import ModelConfig
+from openrs.run_dir import RunDir
 
 log = logging.getLogger(__name__)
-
-TINY_MODEL_DIR = "init_model"
 
 
 # transformers 5 names a plain tokenizers-backed tokenizer so in tokenizer_config.json.
@@ -55,7 +54,7 @@ def model_source(cfg: ModelConfig, tokenizer, seed: int, run_dir: str | Path) ->
         return cfg.init_checkpoint
     if cfg.tiny is None:
         return cfg.name_or_path
-    target = Path(run_dir) / TINY_MODEL_DIR
+    target = RunDir(run_dir).init_model
     if not (target / "config.json").exists():
         from openrs.models.tiny import build_tiny_qwen2
 

@@ -6,7 +6,8 @@ import logging
 import time
 
 from openrs.config.schema import WarmupConfig
-from openrs.errors import ConfigError
+from openrs.data.prompts import build_conversation
+from openrs.data.sources import import_generator
 
 log = logging.getLogger(__name__)
 
@@ -15,12 +16,7 @@ IGNORE_INDEX = -100
 
 def load_demonstrations(spec: WarmupConfig, seed: int) -> list[dict[str, str]]:
     """Rows of {problem, completion} from the generator `spec.demonstrations` names (a dotted path)."""
-    from hydra.utils import get_method
-
-    try:
-        generate = get_method(spec.demonstrations)
-    except Exception as err:  # Hydra wraps import and attribute errors alike
-        raise ConfigError(f"model.tiny.warmup.demonstrations: cannot import '{spec.demonstrations}'") from err
+    generate = import_generator(spec.demonstrations, "model.tiny.warmup.demonstrations")
     return generate(spec.num_examples, seed)
 
 
@@ -30,9 +26,7 @@ def encode_demonstrations(
     """Token ids of each templated prompt + completion + EOS, with the prompt's length (not trained on)."""
     encoded = []
     for row in rows:
-        messages = [{"role": "user", "content": row["problem"]}]
-        if system_prompt:
-            messages.insert(0, {"role": "system", "content": system_prompt})
+        messages = build_conversation(system_prompt, row["problem"])
         prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         prompt = list(prompt["input_ids"] if hasattr(prompt, "keys") else prompt)
         completion = tokenizer(row["completion"], add_special_tokens=False)["input_ids"]

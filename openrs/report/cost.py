@@ -30,6 +30,20 @@ PAPER_COSTS = (
 DEFAULT_PRICE_PER_GPU_HOUR = PAPER_COSTS[0].cost_usd / PAPER_COSTS[0].gpu_hours
 
 
+def price_per_gpu_hour(text: str) -> float:
+    """A `--price-per-gpu-hour` value: a finite number of dollars >= 0, else argparse's one-line error."""
+    import argparse
+    import math
+
+    try:
+        price = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of dollars") from None
+    if not math.isfinite(price) or price < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of dollars >= 0, got {text}")
+    return price
+
+
 def gpu_hours(num_gpus: int | None, wall_time_s: float | None) -> float | None:
     """GPUs held × wall time in hours (0 on CPU); None when either is unknown."""
     if num_gpus is None or wall_time_s is None or pd.isna(wall_time_s):

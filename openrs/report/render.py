@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from openrs.errors import ConfigError
 from openrs.report.cost import DEFAULT_PRICE_PER_GPU_HOUR, cost_comparison
 from openrs.report.plots import PLOT_FILES, write_plots
 from openrs.report.runs import RunRecord, load_runs
@@ -50,12 +51,18 @@ def build_report(root: str | Path, price_per_gpu_hour: float = DEFAULT_PRICE_PER
 def write_report(report: Report, out_dir: str | Path | None = None) -> list[Path]:
     """Write report.md, report.csv and the plots into `out_dir` (default: the report's root)."""
     out_dir = Path(out_dir or report.root)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    csv_path = out_dir / CSV_FILE
-    report.table.to_csv(csv_path, index=False)
-    plots = write_plots(report.runs, out_dir)
-    md_path = out_dir / MARKDOWN_FILE
-    md_path.write_text(render_markdown(report))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        csv_path = out_dir / CSV_FILE
+        report.table.to_csv(csv_path, index=False)
+        plots = write_plots(report.runs, out_dir)
+        md_path = out_dir / MARKDOWN_FILE
+        md_path.write_text(render_markdown(report))
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise ConfigError(
+            f"cannot write the report into {out_dir}: {reason}; choose a writable --out"
+        ) from None
     return [md_path, csv_path, *plots]
 
 
@@ -75,6 +82,12 @@ def render_markdown(report: Report) -> str:
         lines.append(f"Swept: {', '.join(f'`{key}`' for key in varied)}.")
     lines += ["", "## Runs", "", markdown_table(report.table), "", "## Curves", ""]
     lines += [f"![{name}]({name})" for name in PLOT_FILES.values()]
+    lines += [
+        "",
+        "Beside the accuracy curve: the paper's own lighteval pass@1 per checkpoint (knoveleng/open-rs "
+        "`logs/evals`, `logs/overall`; `openrs/evaluate/paper_reference.json`), for the shape of the "
+        "curve, not its level: benchmark scores of a 1.5B model, not this run's training reward.",
+    ]
     lines += ["", "## Cost against the paper", "", markdown_table(report.costs), ""]
     lines.append(
         "GPU-hours = GPUs × wall time (CPU runs count 0 GPUs); cost = GPU-hours × price. "

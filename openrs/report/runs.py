@@ -12,16 +12,14 @@ import pandas as pd
 import yaml
 
 from openrs.errors import ConfigError
-from openrs.training.metrics_file import METRICS_FILE
-from openrs.training.summary import SUMMARY_FILE
+from openrs.run_dir import read_metrics_rows
+from openrs.run_dir.layout import CONFIG_FILE, METRICS_FILE, RUN_MARKERS, RUN_SUBDIRS, SUMMARY_FILE
 
 log = logging.getLogger(__name__)
 
 
-CONFIG_FILE = "config.yaml"
 OVERRIDES_FILE = Path(".hydra") / "overrides.yaml"
-RUN_MARKERS = (METRICS_FILE, SUMMARY_FILE, CONFIG_FILE)
-SKIP_DIRS = {".hydra", ".submitit", "checkpoints", "init_model", "wandb", "__pycache__"}
+SKIP_DIRS = {*RUN_SUBDIRS, "__pycache__"}
 
 
 @dataclass
@@ -102,16 +100,8 @@ def load_run(path: str | Path, name: str | None = None) -> RunRecord:
 
 def read_metrics_table(path: Path) -> tuple[pd.DataFrame, int]:
     """metrics.jsonl as a table indexed by step, and how many lines could not be parsed."""
-    rows, skipped = [], 0
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                skipped += 1
-    table = pd.DataFrame([r for r in rows if isinstance(r, dict) and "step" in r])
+    rows, skipped = read_metrics_rows(path)
+    table = pd.DataFrame([r for r in rows if "step" in r])
     if table.empty:
         return table, skipped
     # A resumed run may log a step twice; the later line is the one that continued.

@@ -3,7 +3,12 @@
 from openrs.rewards.accuracy import accuracy_reward, cosine_scaled_reward
 from openrs.rewards.answers import Verdict, extract_boxed_answer
 from openrs.rewards.build import build_reward_funcs
-from openrs.rewards.format import format_reward, reasoning_steps_reward, tag_count_reward
+from openrs.rewards.format import (
+    format_reward,
+    reasoning_steps_reward,
+    tag_count_reward,
+    think_answer_format_reward,
+)
 from openrs.rewards.length import len_reward, soft_overlong_punishment_reward
 from openrs.rewards.pool import check_answers
 from openrs.rewards.repetition import repetition_penalty_reward
@@ -23,4 +28,5 @@ __all__ = [
     "repetition_penalty_reward",
     "soft_overlong_punishment_reward",
     "tag_count_reward",
+    "think_answer_format_reward",
 ]

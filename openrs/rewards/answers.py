@@ -12,15 +12,17 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
-class _OwnTimeoutNotice(logging.Filter):
-    """Drop math-verify's "Timeout is disabled" warning: the timeouts are ours (see pool.py)."""
+class _KnownNotices(logging.Filter):
+    """Drop two warnings that say nothing new: the timeouts are ours (see pool.py), and Open RS's
+    normalisation sets `equations=True`, which latex2sympy2_extended warns about on every parse."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Timeout is disabled")
+        message = record.getMessage()
+        return not message.startswith("Timeout is disabled") and "equations=True" not in message
 
 
-for _name in ("math_verify.parser", "math_verify.grader"):
-    logging.getLogger(_name).addFilter(_OwnTimeoutNotice())
+for _name in ("math_verify.parser", "math_verify.grader", "latex2sympy2_extended.math_normalization"):
+    logging.getLogger(_name).addFilter(_KnownNotices())
 
 # Answers longer than this are not worth a sympy parse: no MATH-style answer is near it.
 MAX_ANSWER_CHARS = 1_000
@@ -172,8 +174,3 @@ def check_boxed(gold: str, boxed: str | None) -> Verdict:
         return Verdict.WRONG
     ok = verify(list(gold_parsed), answer_parsed, timeout_seconds=None)
     return Verdict.CORRECT if ok else Verdict.WRONG
-
-
-def check_answer(gold: str | None, completion: str | None) -> Verdict:
-    """Whether the completion's final boxed answer equals the gold answer, by math-verify (unbounded in time)."""
-    return check_boxed(gold or "", extract_boxed_answer(completion))

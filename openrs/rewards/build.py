@@ -1,34 +1,45 @@
-"""Build TRL reward functions and weights from the `reward.funcs` config entries."""
+"""Build TRL reward functions and weights from the `reward.funcs` config entries.
+
+Each entry is `{_target_, _partial_: true, weight, ...params}`; `hydra.utils.instantiate` binds the
+params to the function. Before that, the params are bound to the function's signature (a misspelled
+one is a one-line error naming it) and its values are checked by the function's `check_params`, if it
+has one, so a bad value fails before any model loads.
+"""
 
 from __future__ import annotations
 
-import functools
-import importlib
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from openrs.errors import ConfigError
 
 # Keys of a reward entry that are not parameters of the function.
 _META_KEYS = ("_target_", "_partial_", "weight")
-# Arguments TRL supplies on every call; a config may not set them.
-_CALL_ARGS = ("completions", "answer", "prompts", "completion_ids", "trainer_state")
+# Arguments TRL supplies on every call (the dataset's columns too); a config may not set them.
+_CALL_ARGS = ("completions", "answer", "solution", "prompts", "completion_ids", "trainer_state")
+
+
+class NamedReward(NamedTuple):
+    """A reward function bound to its config params, with its entry name and weight."""
+
+    name: str
+    func: Callable[..., list[float | None]]
+    weight: float
 
 
 def _resolve_target(name: str, target: Any) -> Callable[..., Any]:
+    from hydra.utils import get_method
+
     if not isinstance(target, str) or "." not in target:
         raise ConfigError(
             f"reward.funcs.{name}._target_: expected a dotted path like 'openrs.rewards.accuracy_reward', got {target!r}"
         )
-    module_name, _, attr = target.rpartition(".")
     try:
-        func = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as err:
-        raise ConfigError(f"reward.funcs.{name}._target_: cannot import {target!r} ({err})") from None
-    if not callable(func):
-        raise ConfigError(f"reward.funcs.{name}._target_: {target!r} is not callable")
-    return func
+        return get_method(target)
+    except Exception as err:  # hydra wraps ImportError/AttributeError/not-callable alike
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ConfigError(f"reward.funcs.{name}._target_: cannot import {target!r} ({reason})") from None
 
 
 def reward_parameters(func: Callable[..., Any]) -> list[str]:
@@ -41,26 +52,32 @@ def reward_parameters(func: Callable[..., Any]) -> list[str]:
     ]
 
 
-def _check_values(name: str, bound: Callable[..., Any], allowed: list[str]) -> None:
-    # Our rewards check their parameters even on an empty batch, so a bad value fails before training.
-    try:
-        bound([], answer=[], completion_ids=[])
-    except ConfigError as err:
-        raise ConfigError(f"reward.funcs.{name}: {err}") from None
-    except (TypeError, ValueError) as err:
-        raise ConfigError(
-            f"reward.funcs.{name}: bad parameters ({err}); allowed: {', '.join(allowed)}"
-        ) from None
+def bind_params(name: str, func: Callable[..., Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """Bind `params` to the function's configurable parameters; every parameter's value, defaults included."""
+    allowed = reward_parameters(func)
+    signature = inspect.signature(func)
+    # Without **kwargs (TRL passes the dataset's columns through it), a misspelled name does not bind.
+    configurable = signature.replace(parameters=[signature.parameters[p] for p in allowed])
+    for key in params:  # name the first that does not bind, with what would
+        try:
+            configurable.bind_partial(**{key: params[key]})
+        except TypeError:
+            raise ConfigError(
+                f"reward.funcs.{name}.{key}: not a parameter of {getattr(func, '__name__', func)}; "
+                f"allowed: {', '.join(allowed)}"
+            ) from None
+    bound = configurable.bind_partial(**params)
+    bound.apply_defaults()
+    return dict(bound.arguments)
 
 
-def build_reward_funcs(
-    specs: Mapping[str, Mapping[str, Any]],
-) -> tuple[list[Callable[..., Any]], list[float]]:
-    """Resolve each `{_target_, weight, ...params}` entry into a bound reward function and its weight."""
-    funcs: list[Callable[..., Any]] = []
-    weights: list[float] = []
+def build_named_reward_funcs(specs: Mapping[str, Mapping[str, Any]]) -> list[NamedReward]:
+    """Each `{_target_, weight, ...params}` entry with a non-zero weight, as a bound reward function."""
+    from hydra.utils import instantiate
+
+    rewards = []
     for name, spec in specs.items():
-        if spec is None:
+        if spec is None:  # removed with reward.funcs.<name>=null
             continue
         if not isinstance(spec, Mapping):
             raise ConfigError(
@@ -71,19 +88,23 @@ def build_reward_funcs(
             raise ConfigError(f"reward.funcs.{name}.weight: expected a number, got {weight!r}")
         if weight == 0:
             continue
-        target = spec.get("_target_")
-        func = _resolve_target(name, target)
+        func = _resolve_target(name, spec.get("_target_"))
         params = {k: v for k, v in spec.items() if k not in _META_KEYS}
-        allowed = reward_parameters(func)
-        for key in params:
-            if key not in allowed:
-                raise ConfigError(
-                    f"reward.funcs.{name}.{key}: not a parameter of {getattr(func, '__name__', target)}; "
-                    f"allowed: {', '.join(allowed)}"
-                )
-        bound = functools.partial(func, **params) if params else func
-        if getattr(func, "__module__", "").startswith("openrs.rewards"):
-            _check_values(name, bound, allowed)
-        funcs.append(bound)
-        weights.append(float(weight))
-    return funcs, weights
+        values = bind_params(name, func, params)
+        check = getattr(func, "check_params", None)
+        if check is not None:
+            try:
+                check(**values)
+            except ConfigError as err:
+                raise ConfigError(f"reward.funcs.{name}: {err}") from None
+        bound = instantiate({"_target_": spec["_target_"], "_partial_": True, **params})
+        rewards.append(NamedReward(str(name), bound, float(weight)))
+    return rewards
+
+
+def build_reward_funcs(
+    specs: Mapping[str, Mapping[str, Any]],
+) -> tuple[list[Callable[..., Any]], list[float]]:
+    """The bound reward functions of the `reward.funcs` entries with a non-zero weight, and their weights."""
+    rewards = build_named_reward_funcs(specs)
+    return [r.func for r in rewards], [r.weight for r in rewards]

@@ -1,137 +1,244 @@
-"""Check answers against golds, each check bounded in time: in this process under a timer, or in the worker pool."""
+"""Check answers against golds, each check bounded in time and memory, in `pebble` checker processes.
+
+No check runs in the caller's process: a timer signal cannot interrupt sympy's C big-integer work
+(`\\boxed{(10^{10^{10}})!}` ran 10-18 s past a 2 s alarm and took 4 GB), and only reaches the main
+thread. A pebble `ProcessPool` kills and replaces a worker whose check passes `timeout_s`; each worker
+caps its address space. Plain numbers are decided here without sympy; each distinct (gold, answer)
+is checked once and remembered; a gold whose parse timed out is remembered as unparseable.
+"""
 
 from __future__ import annotations
 
+import atexit
+import concurrent.futures
+import hashlib
 import logging
-import signal
+import multiprocessing
+import os
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Hashable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
-from openrs.rewards.answers import Verdict, check_boxed, extract_boxed_answer, parse_gold, quick_verdict
-from openrs.rewards.worker_pool import get_pool
+from pebble import ProcessPool
+
+from openrs.rewards.answers import Verdict, extract_boxed_answer, quick_verdict
+from openrs.rewards.checks import CheckKind, check, start_worker
+from openrs.rewards.stats import record_reward_metric
 
 logger = logging.getLogger(__name__)
-_warned_off_main_thread = False
-T = TypeVar("T")
+# A checker's address space: math-verify, sympy and antlr take ~0.3 GB; a check past this gets a MemoryError.
+WORKER_MEMORY_LIMIT_BYTES = 2 << 30
+# How long a new worker may take to start (a fresh interpreter importing math-verify) beyond the checks' own time.
+_START_MARGIN_S = 120.0
 
 
-class _CheckTimedOut(BaseException):
-    """Raised by the timer inside a check; a BaseException so math-verify's `except Exception` lets it through."""
-
-
-def _raise_timed_out(signum: int, frame: Any) -> None:
-    raise _CheckTimedOut
-
-
-def _bounded(func: Callable[[], T], timeout_s: float) -> T:
-    """Run `func` in this (main) thread; raise _CheckTimedOut if SIGALRM fires after `timeout_s`."""
-    previous = signal.signal(signal.SIGALRM, _raise_timed_out)
-    try:
-        signal.setitimer(signal.ITIMER_REAL, timeout_s)
-        try:
-            return func()
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    finally:
-        signal.signal(signal.SIGALRM, previous)
-
-
-def check_in_process(golds: Sequence[str], answers: Sequence[str | None], timeout_s: float) -> list[Verdict]:
-    """One verdict per (gold, boxed answer), each check interrupted by a timer after `timeout_s` (main thread only)."""
-    verdicts: list[Verdict] = []
-    hung_golds: set[str] = set()
-    for gold, boxed in zip(golds, answers, strict=True):
-        if gold in hung_golds:
-            verdicts.append(Verdict.TIMEOUT)
-            continue
-        try:
-            _bounded(lambda g=gold: parse_gold(g), timeout_s)
-        except _CheckTimedOut:
-            hung_golds.add(gold)
-            verdicts.append(Verdict.TIMEOUT)
-            continue
-        except Exception:
-            pass  # check_boxed reports the gold unparseable
-        try:
-            verdicts.append(_bounded(lambda g=gold, b=boxed: check_boxed(g, b), timeout_s))
-        except _CheckTimedOut:
-            verdicts.append(Verdict.TIMEOUT)
-        except Exception:  # math-verify and sympy raise many kinds; none of them makes an answer right
-            logger.debug("answer check failed", exc_info=True)
-            verdicts.append(Verdict.WRONG)
-    return verdicts
-
-
-class _VerdictCache:
-    """The latest verdicts by (gold, boxed answer), so rewards sharing a batch check each pair once."""
+class _LRU:
+    """A bounded, thread-safe map that forgets the least recently used entry first."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple[str, str | None], Verdict] = OrderedDict()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str | None]) -> Verdict | None:
+    def get(self, key: Hashable) -> Any:
         with self._lock:
-            verdict = self._items.get(key)
-            if verdict is not None:
+            value = self._items.get(key)
+            if value is not None:
                 self._items.move_to_end(key)
-            return verdict
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
 
-    def put(self, key: tuple[str, str | None], verdict: Verdict) -> None:
-        with self._lock:
-            self._items[key] = verdict
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+
+# Keyed by digests, so a cache of whole completions stays small.
+_recent_verdicts = _LRU(size=16_384)
+# What is known of a gold, by digest of (gold kind, gold): it parses and compares in time; it does not
+# parse; its parse or comparison passes the timeout.
+_gold_status = _LRU(size=65_536)
+_CHECKABLE, _UNPARSEABLE, _HANGS = "checkable", "unparseable", "hangs"
 
 
-_recent_verdicts = _VerdictCache(size=16_384)
+def _digest(*parts: str | None) -> bytes:
+    text = "\0".join("\1" if p is None else p for p in parts)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def forget_recent_verdicts() -> None:
-    """Empty the verdict cache (tests and benchmarks that time checks use it)."""
+    """Forget remembered verdicts and gold parses (tests and benchmarks that time checks use it)."""
     _recent_verdicts.clear()
+    _gold_status.clear()
+
+
+_pools: dict[int, tuple[int, Any]] = {}  # size -> (the pid that started it, its pebble.ProcessPool)
+_pools_lock = threading.Lock()
+
+
+def get_pool(size: int) -> Any:
+    """This process's `pebble.ProcessPool` of `size` checker processes, started on first use."""
+    with _pools_lock:
+        pid, pool = _pools.get(size, (None, None))
+        if pool is None or pid != os.getpid() or not pool.active:  # a forked child starts its own
+            if multiprocessing.current_process().daemon:
+                # A daemonic process (a DataLoader worker) may not start children; its checkers end with it.
+                multiprocessing.current_process().daemon = False
+            # spawn, not fork: forking a trainer copies locks its other threads hold, and CUDA state.
+            pool = ProcessPool(
+                max_workers=size,
+                initializer=start_worker,
+                initargs=(WORKER_MEMORY_LIMIT_BYTES,),
+                context=multiprocessing.get_context("spawn"),
+            )
+            _pools[size] = (os.getpid(), pool)
+        return pool
+
+
+@atexit.register  # after pebble's own exit hook (imported above), so this one runs first
+def close_pools() -> None:
+    """Stop every checker process this process started."""
+    with _pools_lock:
+        for pid, pool in _pools.values():
+            if pid == os.getpid():
+                pool.stop()
+                pool.join(timeout=5)
+        _pools.clear()
+
+
+def _run_all(calls: list[tuple[Any, tuple[Any, ...]]], timeout_s: float, size: int) -> list[Any]:
+    """Run each (function, args) in the pool; a call past `timeout_s` (or whose worker died) gives None."""
+    results, broken = _run_in(get_pool(size), calls, timeout_s, size)
+    if broken:  # every worker died at once (pebble then fails the pool): start a new pool, once
+        logger.warning("answer checks: the checker processes died; starting new ones")
+        retried, _ = _run_in(get_pool(size), [calls[i] for i in broken], timeout_s, size)
+        for i, result in zip(broken, retried, strict=True):
+            results[i] = result
+    return results
+
+
+def _run_in(
+    pool: Any, calls: list[tuple[Any, tuple[Any, ...]]], timeout_s: float, size: int
+) -> tuple[list[Any], list[int]]:
+    """The results of `calls` in `pool` (None for a timed-out one), and which calls a broken pool failed."""
+    futures = [pool.schedule(func, args, timeout=timeout_s) for func, args in calls]
+    deadline = timeout_s * (len(calls) // size + 1) + _START_MARGIN_S
+    try:
+        done, _ = concurrent.futures.wait(futures, timeout=deadline)
+    finally:
+        for future in futures:
+            future.cancel()  # after an interrupt or past the deadline: pebble kills what still runs
+    if len(done) < len(futures):
+        logger.warning("answer checks: %d checker processes did not answer in %.0f s", size, deadline)
+    results: list[Any] = []
+    broken: list[int] = []
+    for i, future in enumerate(futures):
+        try:
+            results.append(future.result(timeout=0) if future in done else None)
+        except BrokenProcessPool:
+            results.append(None)
+            broken.append(i)
+        except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError, OSError):
+            results.append(None)  # timed out, or its worker died (pebble's ProcessExpired is an OSError)
+    return results, broken
+
+
+# What a new gold is first checked against: an answer quick to compare with any gold that is itself quick.
+_PROBE_ANSWERS = {
+    CheckKind.BOXED: "0",
+    CheckKind.OPEN_RS: "\\boxed{0}",
+    CheckKind.OPEN_RS_BOXED_TRUE: "\\boxed{0}",
+}
+
+
+def _probe_golds(kind: CheckKind, golds: set[str], timeout_s: float, size: int) -> None:
+    """Check `0` against each new gold, bounded, and remember whether it parses and whether it hangs.
+
+    A gold whose parse or comparison passes `timeout_s` would cost that on every answer of every call;
+    it is found out once, and its answers score TIMEOUT from then on.
+    """
+    probe = _PROBE_ANSWERS[kind]
+    # A plain-number gold is parsed and compared without sympy: it cannot hang.
+    quick = {g for g in golds if kind is CheckKind.BOXED and quick_verdict(g, probe) is not None}
+    ordered = sorted(golds - quick)
+    results = _run_all([(check, (kind, g, probe)) for g in ordered], timeout_s, size)
+    for gold, result in [*zip(ordered, results, strict=True), *((g, Verdict.WRONG) for g in quick)]:
+        if result is None:
+            logger.warning("a gold takes over %.1f s to check: its answers score 0: %.80r", timeout_s, gold)
+            record_reward_metric("gold_timeouts", 1)
+            status = _HANGS
+        else:
+            status = _UNPARSEABLE if result == Verdict.GOLD_UNPARSEABLE else _CHECKABLE
+        _gold_status.put(_digest(kind.gold_kind, gold), status)
 
 
 def check_answers(
-    golds: Sequence[str], completions: Sequence[str], *, num_workers: int, timeout_s: float
+    golds: Sequence[str],
+    completions: Sequence[str],
+    *,
+    num_workers: int,
+    timeout_s: float,
+    kind: CheckKind = CheckKind.BOXED,
 ) -> list[Verdict]:
-    """One verdict per completion against its gold answer, each check bounded by `timeout_s` seconds."""
-    global _warned_off_main_thread
-    boxed = [extract_boxed_answer(c) for c in completions]
-    verdicts: list[Verdict | None] = []
-    for gold, answer in zip(golds, boxed, strict=True):
-        verdict = quick_verdict(gold, answer)
-        verdicts.append(verdict if verdict is not None else _recent_verdicts.get((gold, answer)))
-    # A group of samples often boxes the same answer: check each distinct (gold, answer) pair once.
-    pending: dict[tuple[str, str | None], list[int]] = {}
-    for i, verdict in enumerate(verdicts):
-        if verdict is None:
-            pending.setdefault((golds[i], boxed[i]), []).append(i)
+    """One verdict per completion against its gold, each check bounded by `timeout_s` seconds.
+
+    `num_workers` checker processes share the checks (0 means 1: there is no unbounded in-process mode).
+    """
+    start = time.perf_counter()
+    answers = [extract_boxed_answer(c) for c in completions] if kind is CheckKind.BOXED else list(completions)
+    verdicts: list[Verdict | None] = [None] * len(answers)
+    pending: dict[bytes, list[int]] = {}
+    for i, (gold, answer) in enumerate(zip(golds, answers, strict=True)):
+        if kind is CheckKind.BOXED:
+            verdicts[i] = quick_verdict(gold, answer)
+        if verdicts[i] is None:
+            key = _digest(kind.value, gold, answer)
+            verdicts[i] = _recent_verdicts.get(key)
+            if verdicts[i] is None:
+                pending.setdefault(key, []).append(i)
     if pending:
-        pairs = list(pending)
-        pair_golds, pair_answers = [g for g, _ in pairs], [b for _, b in pairs]
-        if (
-            num_workers <= 1
-            and hasattr(signal, "setitimer")
-            and threading.current_thread() is threading.main_thread()
-        ):
-            checked = check_in_process(pair_golds, pair_answers, timeout_s)
-        else:
-            if num_workers <= 1 and not _warned_off_main_thread:
-                # A timer signal only reaches the main thread; elsewhere a killable worker is the only bound.
-                logger.info("answer checks run off the main thread: using one worker process")
-                _warned_off_main_thread = True
-            checked = get_pool(max(1, num_workers)).check(pair_golds, pair_answers, timeout_s)
-        for pair, verdict in zip(pairs, checked, strict=True):
-            if verdict != Verdict.TIMEOUT:  # a timed-out pair is tried again next time
-                _recent_verdicts.put(pair, verdict)
-            for i in pending[pair]:
-                verdicts[i] = verdict
+        size = max(1, num_workers)
+        unknown = {golds[ix[0]] for ix in pending.values() if _status(kind, golds[ix[0]]) is None}
+        if unknown:
+            _probe_golds(kind, unknown, timeout_s, size)
+        calls = []
+        for key, indices in pending.items():
+            decided = _decided_by_gold(_status(kind, golds[indices[0]]), answers[indices[0]])
+            if decided is None:
+                calls.append((key, indices[0]))
+            else:
+                _remember(key, decided, indices, verdicts)
+        results = _run_all([(check, (kind, golds[i], answers[i])) for _, i in calls], timeout_s, size)
+        for (key, _), result in zip(calls, results, strict=True):
+            # A timed-out check is remembered too (its gold is quick, so the answer is to blame).
+            _remember(key, Verdict.TIMEOUT if result is None else Verdict(result), pending[key], verdicts)
+    logger.debug("checked %d answers in %.3f s", len(answers), time.perf_counter() - start)
     return [v if v is not None else Verdict.TIMEOUT for v in verdicts]
+
+
+def _status(kind: CheckKind, gold: str) -> str | None:
+    return _gold_status.get(_digest(kind.gold_kind, gold))
+
+
+def _decided_by_gold(status: str | None, answer: str | None) -> Verdict | None:
+    """The verdict the gold alone decides: unparseable, hanging, or nothing to compare it with."""
+    if status == _UNPARSEABLE:
+        return Verdict.GOLD_UNPARSEABLE
+    if status == _HANGS:
+        return Verdict.TIMEOUT
+    return Verdict.WRONG if answer is None else None
+
+
+def _remember(key: bytes, verdict: Verdict, indices: list[int], verdicts: list[Verdict | None]) -> None:
+    _recent_verdicts.put(key, verdict)
+    for j in indices:
+        verdicts[j] = verdict

@@ -7,7 +7,7 @@ from typing import Any
 
 from openrs.errors import ConfigError
 from openrs.rewards.completions import completion_texts
-from openrs.rewards.stats import timed_reward
+from openrs.rewards.stats import checked_by, timed_reward
 
 
 def repeated_ngram_fraction(text: str, ngram_size: int) -> float:
@@ -20,6 +20,16 @@ def repeated_ngram_fraction(text: str, ngram_size: int) -> float:
     return 1.0 - distinct / total
 
 
+def _check_repetition_params(*, ngram_size: int, max_penalty: float, **_: Any) -> None:
+    if not isinstance(ngram_size, int) or ngram_size < 1:
+        raise ConfigError(
+            f"repetition_penalty_reward: ngram_size must be a positive integer, got {ngram_size!r}"
+        )
+    if not isinstance(max_penalty, int | float) or max_penalty > 0:
+        raise ConfigError(f"repetition_penalty_reward: max_penalty must be <= 0, got {max_penalty!r}")
+
+
+@checked_by(_check_repetition_params)
 @timed_reward
 def repetition_penalty_reward(
     completions: Sequence[Any],
@@ -30,10 +40,5 @@ def repetition_penalty_reward(
     **kwargs: Any,
 ) -> list[float | None]:
     """`max_penalty` times the fraction of repeated word n-grams: 0 for no repetition, `max_penalty` for all."""
-    if not isinstance(ngram_size, int) or ngram_size < 1:
-        raise ConfigError(
-            f"repetition_penalty_reward: ngram_size must be a positive integer, got {ngram_size!r}"
-        )
-    if not isinstance(max_penalty, int | float) or max_penalty > 0:
-        raise ConfigError(f"repetition_penalty_reward: max_penalty must be <= 0, got {max_penalty!r}")
+    _check_repetition_params(ngram_size=ngram_size, max_penalty=max_penalty)
     return [repeated_ngram_fraction(t, ngram_size) * max_penalty for t in completion_texts(completions)]

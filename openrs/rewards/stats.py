@@ -43,3 +43,13 @@ def timed_reward(func: F) -> F:
             record_reward_metric(f"{func.__name__}/time_s", elapsed)
 
     return wrapper  # type: ignore[return-value]
+
+
+def checked_by(check: Callable[..., None]) -> Callable[[F], F]:
+    """Attach `check(**params)`, which raises ConfigError for a bad value: build_reward_funcs runs it first."""
+
+    def attach(func: F) -> F:
+        func.check_params = check  # type: ignore[attr-defined]
+        return func
+
+    return attach

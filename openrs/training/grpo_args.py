@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from openrs.config.schema import TrainConfig
+from openrs.config.schema import RunConfig, TrainConfig
 from openrs.errors import ConfigError
 
 
@@ -14,7 +14,7 @@ def grpo_config_kwargs(
     cfg: TrainConfig, output_dir: str | Path, reward_weights: list[float]
 ) -> dict[str, Any]:
     """Keyword arguments for `trl.GRPOConfig`, one place for every mapping."""
-    trainer, opt, hw, model = cfg.trainer, cfg.optimizer, cfg.hardware, cfg.model
+    trainer, opt, hw, model, data = cfg.trainer, cfg.optimizer, cfg.hardware, cfg.model, cfg.dataset
     kwargs: dict[str, Any] = {
         "output_dir": str(output_dir),
         "seed": cfg.seed,
@@ -44,6 +44,11 @@ def grpo_config_kwargs(
         "epsilon": trainer.epsilon,
         "loss_type": trainer.loss_type,
         "scale_rewards": trainer.scale_rewards,
+        "steps_per_generation": trainer.steps_per_generation,
+        "logprobs_at_sampling_temperature": trainer.logprobs_at_sampling_temperature,
+        "use_bias_correction_kl": trainer.use_bias_correction_kl,
+        # Longer prompts reach the trainer only with dataset.long_prompts=truncate; it cuts them.
+        "max_prompt_length": data.max_prompt_length if data.long_prompts == "truncate" else None,
         "reward_weights": reward_weights,
         # The paper predates TRL's vLLM importance-sampling correction.
         "vllm_importance_sampling_correction": False,
@@ -55,8 +60,13 @@ def grpo_config_kwargs(
         "log_completions": trainer.log_completions,
         "report_to": ["wandb"] if cfg.run.logger == "wandb" else "none",
         "run_name": cfg.experiment_name,
+        **hub_kwargs(cfg.run),
         # Hardware
-        "use_cpu": hw.device == "cpu",
+        # DeepSpeed on CPU: not `use_cpu` (it would bypass DeepSpeed's process group) but gloo, so that
+        # every process knows its rank before ZeRO-3 partitions the model it loads.
+        "use_cpu": hw.device == "cpu" and hw.deepspeed is None,
+        # (Only then: a single CPU process given a backend would wait for a process group never made.)
+        "ddp_backend": "gloo" if hw.device == "cpu" and hw.deepspeed is not None else None,
         "bf16": hw.bf16,
         "gradient_checkpointing": hw.gradient_checkpointing,
         "use_vllm": hw.use_vllm,
@@ -76,19 +86,26 @@ def grpo_config_kwargs(
     return kwargs
 
 
+def hub_kwargs(run: RunConfig) -> dict[str, Any]:
+    """Checkpoint pushes to the Hub (off unless run.push_to_hub)."""
+    if not run.push_to_hub:
+        return {"push_to_hub": False}
+    return {"push_to_hub": True, "hub_model_id": run.hub_model_id, "hub_strategy": run.hub_strategy}
+
+
 def build_grpo_config(cfg: TrainConfig, output_dir: str | Path, reward_weights: list[float]):
-    """The `trl.GRPOConfig` TRL receives; unknown `trainer.extra` keys fail with their names."""
-    from trl import GRPOConfig
+    """The GRPOConfig (openrs's subclass) TRL receives; unknown `trainer.extra` keys fail with their names."""
+    from openrs.training.paper_trainer import OpenRSGRPOConfig
 
     kwargs = grpo_config_kwargs(cfg, output_dir, reward_weights)
-    known = {f.name for f in dataclasses.fields(GRPOConfig)}
+    known = {f.name for f in dataclasses.fields(OpenRSGRPOConfig)}
     unknown = sorted(set(kwargs) - known)
     if unknown:
         raise ConfigError(
             f"trainer.extra has key(s) {unknown} that TRL {_trl_version()} GRPOConfig does not know"
         )
     try:
-        return GRPOConfig(**kwargs)
+        return OpenRSGRPOConfig(**kwargs)
     except ValueError as err:
         raise ConfigError(f"TRL rejected the GRPO settings: {str(err).splitlines()[0]}") from err
 

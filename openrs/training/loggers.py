@@ -13,11 +13,11 @@ from urllib.parse import urlparse
 from openrs.config.schema import RunConfig
 from openrs.errors import ConfigError
 from openrs.ranks import is_main_process
+from openrs.run_dir import RunDir
 
 log = logging.getLogger(__name__)
 
 LOGGERS = ("jsonl", "wandb")
-WANDB_ID_FILE = "wandb_run_id"  # in the run dir: a resumed run continues the same wandb run
 # The values openrs set: a multirun runs many jobs in one process, and each job must get its own
 # wandb dir, id and mode rather than inherit the previous job's as if the user had set them.
 _SET_BY_OPENRS: dict[str, str] = {}
@@ -68,7 +68,7 @@ def _set_unless_user(key: str, value: str) -> None:
 
 def _wandb_run_id(run_dir: Path) -> str:
     """The run dir's wandb id, created on its first run so that a resume logs into the same run."""
-    path = run_dir / WANDB_ID_FILE
+    path = RunDir(run_dir).wandb_id
     if path.exists():
         return path.read_text().strip()
     run_id = uuid.uuid4().hex[:12]

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 from pathlib import Path
 
 from transformers import TrainerCallback
 
-from openrs.training.metrics_file import METRICS_FILE
+from openrs.run_dir import RunDir, append_metrics, trim_metrics
 
 log = logging.getLogger(__name__)
-
-
-def read_metrics(path: str | Path) -> list[dict]:
-    """The lines of a metrics.jsonl, skipping a half-written last line."""
-    rows = []
-    path = Path(path)
-    if not path.exists():
-        return rows
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            log.warning("skipping a malformed line in %s", path)
-    return rows
 
 
 class MetricsJsonlCallback(TrainerCallback):
@@ -38,7 +22,7 @@ class MetricsJsonlCallback(TrainerCallback):
     """
 
     def __init__(self, run_dir: str | Path, resume_step: int = 0):
-        self.path = Path(run_dir) / METRICS_FILE
+        self.path = RunDir(run_dir).metrics
         self.resume_step = resume_step
         self.last_step = resume_step
 
@@ -57,21 +41,8 @@ class MetricsJsonlCallback(TrainerCallback):
         row = {"step": state.global_step, "epoch": state.epoch}
         row.update({k: _finite(v) for k, v in logs.items()})
         row.update(pop_reward_metrics())
-        with self.path.open("a") as fh:
-            fh.write(json.dumps(row) + "\n")
+        append_metrics(self.path, row)
         self.last_step = state.global_step
-
-
-def trim_metrics(path: str | Path, last_step: int) -> int:
-    """Keep only the rows of `path` up to `last_step` (and no half-written line); returns how many."""
-    path = Path(path)
-    if not path.exists():
-        return 0
-    kept = [row for row in read_metrics(path) if row.get("step", 0) <= last_step]
-    tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
-    os.replace(tmp, path)  # atomic: a kill during the rewrite leaves the old file, not half of it
-    return len(kept)
 
 
 def _finite(value):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import time
@@ -10,8 +11,8 @@ from importlib import metadata
 from pathlib import Path
 
 from openrs.ranks import is_main_process
+from openrs.run_dir import RunDir
 
-SUMMARY_FILE = "summary.json"
 TRACKED_PACKAGES = (
     "openrs", "torch", "transformers", "trl", "accelerate", "datasets", "hydra-core",
     "omegaconf", "math-verify", "vllm", "deepspeed", "flash-attn", "wandb", "submitit",
@@ -50,7 +51,7 @@ def write_summary(run_dir: str | Path, **fields) -> Path | None:
     """Write summary.json with the given fields plus git sha, versions, host and time (main process only)."""
     if not is_main_process():
         return None
-    path = Path(run_dir) / SUMMARY_FILE
+    path = RunDir(run_dir).summary
     summary = {
         "git_sha": git_sha(Path(__file__).parent),
         "packages": package_versions(),
@@ -59,5 +60,15 @@ def write_summary(run_dir: str | Path, **fields) -> Path | None:
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **fields,
     }
-    path.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    os.replace(tmp, path)  # a kill while writing leaves no half summary: "finished" means finished
     return path
+
+
+def read_summary(run_dir: str | Path) -> dict | None:
+    """The run's summary.json, or None when the run has not finished (or the file is half written)."""
+    try:
+        return json.loads(RunDir(run_dir).summary.read_text())
+    except (OSError, ValueError):
+        return None

@@ -3,43 +3,12 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from pathlib import Path
 
 from openrs.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-CHECKPOINT_DIR = "checkpoints"
-TRAINER_STATE_FILE = "trainer_state.json"  # transformers.trainer.TRAINER_STATE_NAME
-
-
-def last_checkpoint(run_dir: str | Path) -> Path | None:
-    """The newest complete `checkpoint-N` folder under the run dir, if any.
-
-    A job killed while saving leaves a folder without `trainer_state.json` (Transformers writes it
-    last); resuming from it would fail, so it is skipped for the one before.
-    """
-    ckpt_dir = Path(run_dir) / CHECKPOINT_DIR
-    found = [p for p in ckpt_dir.glob("checkpoint-*") if p.is_dir() and p.name.rsplit("-", 1)[1].isdigit()]
-    for path in sorted(found, key=checkpoint_step, reverse=True):
-        if _is_complete(path):
-            return path
-        log.warning("skipping incomplete checkpoint %s (no readable trainer_state.json)", path)
-    return None
-
-
-def _is_complete(checkpoint: Path) -> bool:
-    try:
-        return "global_step" in json.loads((checkpoint / TRAINER_STATE_FILE).read_text())
-    except (OSError, ValueError):
-        return False
-
-
-def checkpoint_step(checkpoint: Path | None) -> int:
-    """The global step a `checkpoint-N` folder was saved at (0 for none)."""
-    return int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint else 0
 
 
 def build_callbacks(specs: dict, run_dir: str | Path, resume_step: int = 0) -> list:
@@ -50,6 +19,8 @@ def build_callbacks(specs: dict, run_dir: str | Path, resume_step: int = 0) -> l
 
     callbacks = [MetricsJsonlCallback(run_dir, resume_step)]
     for name, spec in specs.items():
+        if spec is None:  # turned off with callbacks.<name>=null
+            continue
         try:
             callbacks.append(instantiate(spec, run_dir=str(run_dir)))
         except Exception as err:  # instantiate wraps import and signature errors alike
@@ -58,10 +29,11 @@ def build_callbacks(specs: dict, run_dir: str | Path, resume_step: int = 0) -> l
 
 
 def build_trainer(model, tokenizer, dataset, reward_funcs, grpo_config, callbacks: list):
-    """TRL's GRPOTrainer for the policy `model` (a path or Hub id) with the given callbacks."""
-    from trl import GRPOTrainer
+    """TRL's GRPOTrainer (with openrs's paper options) for the policy `model` (a path or Hub id)."""
+    from openrs.training.console import use_console
+    from openrs.training.paper_trainer import OpenRSGRPOTrainer
 
-    return GRPOTrainer(
+    trainer = OpenRSGRPOTrainer(
         model=model,
         reward_funcs=reward_funcs,
         args=grpo_config,
@@ -69,6 +41,12 @@ def build_trainer(model, tokenizer, dataset, reward_funcs, grpo_config, callback
         processing_class=tokenizer,
         callbacks=callbacks,
     )
+    use_console(trainer)  # openrs's one line per step instead of TRL's progress bar and raw dict
+    if grpo_config.use_vllm:  # vLLM on CPU: weights through vLLM's reload path (TRL's sync fails there)
+        from openrs.training.vllm_cpu_sync import use_cpu_weight_sync
+
+        use_cpu_weight_sync(trainer)
+    return trainer
 
 
 def train(trainer, resume_from: Path | None) -> dict:

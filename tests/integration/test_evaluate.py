@@ -29,7 +29,7 @@ def run_cli(module: str, *overrides: str, timeout: int = 600) -> subprocess.Comp
 def training_run(tmp_path_factory) -> Path:
     """A real tiny GRPO run: init_model plus checkpoints/checkpoint-2 and checkpoint-4."""
     run_dir = tmp_path_factory.mktemp("train") / "run"
-    result = run_cli("openrs.train", f"hydra.run.dir={run_dir}")
+    result = run_cli("openrs.train", "+experiment=tiny", f"hydra.run.dir={run_dir}")
     assert result.returncode == 0, result.stderr[-3000:]
     return run_dir
 
@@ -71,7 +71,7 @@ def test_every_checkpoint_of_a_run_on_all_five_benchmarks_then_a_rerun_resumes(t
     table = (out / "results.md").read_text()
     assert (
         "| checkpoint-4 (step 4) |" in table
-        and "| *paper:* Open-RS2 | 30.0 | 85.4 | 80.0 | 30.5 | 52.4 | 55.7 |" in table
+        and "| *paper:* Open-RS2 (Exp2 step 50) | 30.0 | 85.4 | 80.0 | 30.5 | 52.4 | 55.7 |" in table
     )
     assert table.strip() in result.stdout  # the CLI prints the table it wrote
     assert (out / "accuracy_vs_step.png").read_bytes()[:4] == b"\x89PNG"
@@ -105,3 +105,72 @@ def test_bad_input_fails_in_one_line_with_exit_code_2(override, expected, tmp_pa
     assert "Traceback" not in output
     errors = [line for line in output.splitlines() if "ERROR" in line]
     assert len(errors) == 1 and expected in errors[0]
+
+
+AIME_ROW = {"id": "a1", "problem": "What is 1+1?", "answer": "2"}
+
+
+def bad_file_case(case: str, tmp: Path) -> tuple[list[str], str]:
+    """Write the bad file of `case` under `tmp`; the overrides that evaluate it and the expected message."""
+    bench = tmp / "benchmarks"
+    bench.mkdir()
+    file = bench / "aime24.jsonl"
+    overrides = [f"eval.benchmark_dir={bench}", "eval.benchmarks=[aime24]", "model_path=/nonexistent/model"]
+    if case == "empty benchmark file":
+        file.write_text("\n")
+        return overrides, f"{file} is empty"
+    if case == "malformed line":
+        file.write_text(json.dumps(AIME_ROW) + '\n{"id": "a2", "problem": \n')
+        return overrides, f"{file}:2: not valid JSON"
+    if case == "wrong-typed column":
+        file.write_text(json.dumps({**AIME_ROW, "problem": ["What", "is", "1+1?"]}) + "\n")
+        return overrides, f"{file}:1: 'problem' must be str, got list"
+    if case == "null gold answer":
+        file.write_text(json.dumps({**AIME_ROW, "answer": None}) + "\n")
+        return overrides, f"{file}:1: 'answer' is null"
+    if case == "no solution for the paper's MATH-500 gold":
+        (bench / "math500.jsonl").write_text(json.dumps(AIME_ROW) + "\n")
+        overrides[1] = "eval.benchmarks=[math500]"
+        return overrides, f"{bench / 'math500.jsonl'}:1: no 'solution'"
+    model = tmp / "checkpoint-4"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "qwen2"}')
+    header = json.dumps({"w": {"dtype": "F32", "shape": [64], "data_offsets": [0, 256]}}).encode()
+    weights = len(header).to_bytes(8, "little") + header + bytes(256)
+    file.write_text(json.dumps(AIME_ROW) + "\n")
+    overrides[2] = f"model_path={model}"
+    if case == "truncated checkpoint":
+        (model / "model.safetensors").write_bytes(weights[:-100])  # killed while saving
+        return overrides, f"{model / 'model.safetensors'} is truncated or corrupt"
+    (model / "model.safetensors").write_bytes(weights)
+    store = tmp / "eval" / "checkpoint-4" / "completions"
+    store.mkdir(parents=True)
+    (store / "aime24.jsonl").write_text('{"id": "a1", "sample": "zero"}\n')
+    return overrides, f"{store / 'aime24.jsonl'}:1: 'sample' must be int, got str"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "empty benchmark file", "malformed line", "wrong-typed column", "null gold answer",
+        "no solution for the paper's MATH-500 gold", "truncated checkpoint", "malformed completions of a resumed run",
+    ],
+)  # fmt: skip
+def test_bad_files_fail_in_one_line_naming_the_file(case, tmp_path):
+    overrides, expected = bad_file_case(case, tmp_path)
+    result = run_cli("openrs.evaluate", *overrides, f"hydra.run.dir={tmp_path / 'eval'}", timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output[-2000:]
+    assert "Traceback" not in output
+    errors = [line for line in output.splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and expected in errors[0], output[-2000:]
+
+
+def test_an_unwritable_run_dir_fails_in_one_line(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    result = run_cli("openrs.evaluate", "eval=smoke", f"hydra.run.dir={blocker / 'eval'}", timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2 and "Traceback" not in output, output[-2000:]
+    errors = [line for line in output.splitlines() if "ERROR" in line or "Not a directory" in line]
+    assert len(errors) == 1 and str(blocker) in errors[0], output[-2000:]

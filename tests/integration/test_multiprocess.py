@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from openrs.training.metrics import read_metrics
+from openrs.run_dir import read_metrics
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,7 +21,7 @@ def test_tiny_experiment_trains_in_two_processes(tmp_path):
     run_dir = tmp_path / "run"
     env = dict(os.environ, HF_HUB_OFFLINE="1", WANDB_MODE="offline")
     command = [
-        sys.executable, "-m", "openrs.train", "hardware=cpu_ddp", f"hydra.run.dir={run_dir}",
+        sys.executable, "-m", "openrs.train", "+experiment=tiny", "hardware=cpu_ddp", f"hydra.run.dir={run_dir}",
         "trainer.max_steps=2", "trainer.save_steps=2",
     ]  # fmt: skip
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)

@@ -40,7 +40,7 @@ def sweep(tmp_path_factory) -> Path:
     cwd, sweep_dir = tmp / "cwd", tmp / "sweep"
     cwd.mkdir()
     steps = ",".join(map(str, MAX_STEPS))
-    cmd = [sys.executable, "-m", "openrs.train", "-m", "run.logger=wandb", f"trainer.max_steps={steps}",
+    cmd = [sys.executable, "-m", "openrs.train", "-m", "+experiment=tiny", "run.logger=wandb", f"trainer.max_steps={steps}",
            f"hydra.sweep.dir={sweep_dir}"]  # fmt: skip
     proc = subprocess.run(
         cmd,
@@ -119,18 +119,34 @@ def test_half_written_run_reports_what_is_usable(sweep, tmp_path):
     assert "WARNING" in proc.stderr and "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("case", ["empty dir", "run without steps", "missing dir"])
-def test_report_cli_fails_in_one_line(tmp_path, case):
+@pytest.mark.parametrize(
+    "case, extra, expected",
+    [
+        ("empty dir", [], "{dir}"),
+        ("run without steps", [], "{dir}"),
+        ("missing dir", [], "{dir}"),
+        ("a run", ["--price-per-gpu-hour", "-1"], "--price-per-gpu-hour: must be a finite number of dollars >= 0, got -1"),
+        ("a run", ["--price-per-gpu-hour", "nan"], "--price-per-gpu-hour: must be a finite number of dollars >= 0, got nan"),
+        ("a run", ["--price-per-gpu-hour=inf"], "--price-per-gpu-hour: must be a finite number of dollars >= 0, got inf"),
+        ("a run", ["--price-per-gpu-hour", "1,10"], "--price-per-gpu-hour: '1,10' is not a number of dollars"),
+        ("a run", ["--out", "{dir}/metrics.jsonl/report"], "cannot write the report into {dir}/metrics.jsonl/report"),
+    ],
+)  # fmt: skip
+def test_report_cli_fails_in_one_line(tmp_path, case, extra, expected):
     target = tmp_path / "dir"
     if case != "missing dir":
         target.mkdir()
     if case == "run without steps":
         (target / "config.yaml").write_text("hardware: {device: cpu}\n")
         (target / "metrics.jsonl").write_text('{"step": 1, "rew')
-    proc = report_cli(target)
+    if case == "a run":
+        (target / "config.yaml").write_text("hardware: {device: cpu}\n")
+        (target / "metrics.jsonl").write_text('{"step": 1, "reward": 0.5, "step_time": 1.0}\n')
+    proc = report_cli(target, *(arg.format(dir=target) for arg in extra))
     assert proc.returncode == 2
     assert proc.stdout == "" and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    assert proc.stderr.startswith("ERROR") and str(target) in proc.stderr
+    assert "[openrs.report][ERROR]" in proc.stderr and expected.format(dir=target) in proc.stderr
+    assert "$-" not in proc.stderr
 
 
 def test_analysis_notebook_runs_on_the_sweep(sweep, monkeypatch):

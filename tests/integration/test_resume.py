@@ -1,4 +1,8 @@
-"""Resume: a run killed part-way continues from its last complete checkpoint, as if never stopped."""
+"""Runs that never lose anything: a killed run resumes as if never stopped, a finished run stays finished,
+a broken checkpoint falls back to the one before, and one run at a time holds a run dir.
+
+The unit-level cases (which checkpoint, trimming metrics, the lock itself) are in tests/unit/run_dir.
+"""
 
 from __future__ import annotations
 
@@ -11,41 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from openrs.training.metrics import MetricsJsonlCallback, read_metrics, trim_metrics
-from openrs.training.trainer import last_checkpoint
+from openrs.run_dir import RunDir, checkpoint_problem, last_checkpoint, read_metrics
+from openrs.training.metrics import MetricsJsonlCallback
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = ["trainer.max_steps=4", "trainer.save_steps=2"]
+TINY = ["+experiment=tiny", "trainer.max_steps=4", "trainer.save_steps=2", "++trainer.extra={ddp_backend:null}"]
 # Metrics that depend on the weights, optimiser, scheduler, token count and sampling RNG.
 REPRODUCED = ("loss", "learning_rate", "num_tokens", "completions/mean_length", "entropy", "kl")
-
-
-def _checkpoint(run_dir: Path, step: int, state: str | None) -> Path:
-    path = run_dir / "checkpoints" / f"checkpoint-{step}"
-    path.mkdir(parents=True)
-    if state is not None:
-        (path / "trainer_state.json").write_text(state)
-    return path
-
-
-def test_last_checkpoint_skips_incomplete_ones(tmp_path):
-    assert last_checkpoint(tmp_path) is None
-    _checkpoint(tmp_path, 2, json.dumps({"global_step": 2}))
-    complete = _checkpoint(tmp_path, 10, json.dumps({"global_step": 10}))  # 10 > 4: numeric, not text order
-    _checkpoint(tmp_path, 4, json.dumps({"global_step": 4}))
-    _checkpoint(tmp_path, 12, None)  # killed while saving: trainer_state.json is written last
-    _checkpoint(tmp_path, 14, '{"global_st')  # killed while writing it
-    assert last_checkpoint(tmp_path) == complete
-
-
-def test_trim_keeps_steps_up_to_the_checkpoint_and_drops_a_half_written_line(tmp_path):
-    path = tmp_path / "metrics.jsonl"
-    path.write_text(
-        "".join(json.dumps({"step": s, "loss": 0.1 * s}) + "\n" for s in range(1, 6)) + '{"step": 6, "lo'
-    )
-    assert trim_metrics(path, 4) == 4
-    assert [row["step"] for row in read_metrics(path)] == [1, 2, 3, 4]
-    assert path.read_text().endswith("\n")
 
 
 class _State:
@@ -111,3 +87,98 @@ def test_killed_run_resumes_from_its_last_checkpoint(tmp_path):
     step3 = next(row for row in read_metrics(run_dir / "metrics.jsonl") if row["step"] == 3)
     for key in REPRODUCED:
         assert step3[key] == pytest.approx(step3_before_kill[key], rel=1e-6, abs=1e-9), key
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory) -> Path:
+    """A tiny run trained to its end (checkpoint-2 and checkpoint-4); tests copy it before changing it."""
+    run_dir = tmp_path_factory.mktemp("finished") / "run"
+    _finish(_train(run_dir))
+    return run_dir
+
+
+def _copy(run_dir: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(run_dir, tmp_path / "run"))
+
+
+@pytest.mark.slow
+def test_a_finished_run_stays_finished(finished_run):
+    checkpoint = RunDir(finished_run).checkpoint(4)
+    saved_at = (checkpoint / "model.safetensors").stat().st_mtime_ns
+    output = _finish(_train(finished_run))
+    assert f"run dir {finished_run} is complete: checkpoint-4 reached step 4" in output
+    assert "resuming from" not in output and "raise trainer.max_steps to continue it" in output
+    assert _steps(finished_run) == [1, 2, 3, 4]
+    assert sorted(p.name for p in RunDir(finished_run).checkpoints.glob("checkpoint-*")) == [
+        "checkpoint-2", "checkpoint-4",
+    ]  # fmt: skip
+    assert (checkpoint / "model.safetensors").stat().st_mtime_ns == saved_at
+
+
+@pytest.mark.slow
+def test_raising_max_steps_continues_a_finished_run(finished_run, tmp_path):
+    run_dir = _copy(finished_run, tmp_path)
+    output = _finish(_train(run_dir, "trainer.max_steps=6"))
+    assert f"resuming from {RunDir(run_dir).checkpoint(4)}" in output
+    assert _steps(run_dir) == [1, 2, 3, 4, 5, 6]
+    assert json.loads(RunDir(run_dir).summary.read_text())["global_step"] == 6
+
+
+@pytest.mark.slow
+def test_resume_never_moves_the_earlier_run_aside(finished_run, tmp_path):
+    run_dir = _copy(finished_run, tmp_path)
+    output = _finish(_train(run_dir, "run.resume=never", "trainer.max_steps=2"))
+    (earlier,) = RunDir(run_dir).earlier_runs.iterdir()
+    assert "run.resume=never: moved the earlier run's checkpoints/, config.yaml" in output
+    assert str(earlier) in output
+    assert sorted(p.name for p in (earlier / "checkpoints").glob("checkpoint-*")) == [
+        "checkpoint-2", "checkpoint-4",
+    ]  # fmt: skip
+    assert [row["step"] for row in read_metrics(earlier / "metrics.jsonl")] == [1, 2, 3, 4]
+    assert _steps(run_dir) == [1, 2]  # this run's steps only, nothing of the earlier one mixed in
+    assert last_checkpoint(run_dir) == RunDir(run_dir).checkpoint(2)
+
+
+@pytest.mark.slow
+def test_a_truncated_checkpoint_falls_back_to_the_one_before(finished_run, tmp_path):
+    run_dir = _copy(finished_run, tmp_path)
+    optimizer = RunDir(run_dir).checkpoint(4) / "optimizer.pt"
+    optimizer.write_bytes(optimizer.read_bytes()[:1000])  # a full disk while saving
+    with RunDir(run_dir).metrics.open("a") as fh:
+        fh.write('{"step": 5, "lo')  # and a half-written last line
+    output = _finish(_train(run_dir))
+    assert "cannot resume from" in output and "checkpoint-4: optimizer.pt is truncated" in output
+    assert "resuming from checkpoint-2 instead" in output and "weights_only" not in output
+    assert _steps(run_dir) == [1, 2, 3, 4]
+    assert checkpoint_problem(RunDir(run_dir).checkpoint(4)) is None  # saved again, whole
+
+
+@pytest.mark.slow
+def test_a_second_run_into_the_same_dir_is_refused(tmp_path):
+    run_dir = tmp_path / "run"
+    first = _train(run_dir)
+    deadline = time.monotonic() + 300
+    while not RunDir(run_dir).lock_owner.exists() and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = _train(run_dir)
+    output, _ = second.communicate(timeout=300)
+    errors = [line for line in output.splitlines() if "ERROR" in line]
+    assert second.returncode == 2, output[-3000:]
+    assert len(errors) == 1 and f"run dir {run_dir} is in use by pid {first.pid}" in errors[0]
+    _finish(first)
+    assert _steps(run_dir) == [1, 2, 3, 4]  # each step logged once
+
+
+def test_two_default_run_dirs_started_together_differ():
+    command = [sys.executable, "-m", "openrs.train", "--cfg", "hydra", "--resolve"]
+    procs = [subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    dirs = []
+    for proc in procs:
+        output, _ = proc.communicate(timeout=120)
+        assert proc.returncode == 0
+        dirs.append(
+            next(line.split("dir:")[1].strip() for line in output.splitlines() if " dir: outputs/" in line)
+        )
+    assert dirs[0] != dirs[1]

@@ -27,7 +27,7 @@ def run_train(*overrides: str, timeout: int = 600) -> subprocess.CompletedProces
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("tiny") / "run"
-    result = run_train(f"hydra.run.dir={run_dir}")
+    result = run_train("+experiment=tiny", f"hydra.run.dir={run_dir}")
     assert result.returncode == 0, result.stderr[-3000:]
     return run_dir
 
@@ -80,7 +80,7 @@ def test_exp2_offline_fails_fast_with_one_clear_line():
     ],
 )
 def test_bad_input_is_one_line_without_traceback(tmp_path, override, expected):
-    result = run_train(override, f"hydra.run.dir={tmp_path}", timeout=120)
+    result = run_train("+experiment=tiny", override, f"hydra.run.dir={tmp_path}", timeout=120)
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert expected in output

@@ -11,6 +11,7 @@ import pytest
 
 from openrs.config.schema import RunConfig
 from openrs.errors import ConfigError
+from openrs.run_dir import RunDir
 from openrs.training import loggers
 
 WANDB_VARS = (
@@ -43,7 +44,7 @@ def test_wandb_without_key_is_offline_in_the_run_dir_with_a_stable_id(clean_env,
     assert os.environ["WANDB_DIR"] == str((tmp_path / "a").resolve())
     assert os.environ["WANDB_PROJECT"] == "p"
     first_id = os.environ["WANDB_RUN_ID"]
-    assert (tmp_path / "a" / loggers.WANDB_ID_FILE).read_text().strip() == first_id
+    assert RunDir(tmp_path / "a").wandb_id.read_text().strip() == first_id
     # the next job of a multirun gets its own dir and id; a resumed run dir gets its old id back
     loggers.setup_loggers(RunConfig(logger="wandb"), tmp_path / "b")
     assert os.environ["WANDB_DIR"] == str((tmp_path / "b").resolve())

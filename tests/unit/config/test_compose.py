@@ -42,9 +42,9 @@ def test_every_experiment_composes_with_every_hardware(compose_cfg, experiment, 
     OmegaConf.to_container(cfg, resolve=True)  # every interpolation resolves
 
 
-@pytest.mark.parametrize("experiment", EXPERIMENTS)
+@pytest.mark.parametrize("experiment", [None, *EXPERIMENTS])  # None: the default run
 def test_every_target_resolves_and_binds(compose_cfg, experiment):
-    cfg, _ = compose_cfg([f"+experiment={experiment}"])
+    cfg, _ = compose_cfg([f"+experiment={experiment}"] if experiment else [])
     targets = list(iter_targets(OmegaConf.to_container(cfg, resolve=True)))
     assert targets, "every experiment has at least one reward"
     for path, node in targets:
@@ -89,3 +89,12 @@ def test_wrong_type_is_rejected(compose_cfg):
     with pytest.raises(ConfigCompositionException) as err:
         compose_cfg(["optimizer.lr=fast"])
     assert "lr" in str(err.value) + str(err.value.__cause__)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_experiments_drop_the_default_runs_preset(compose_cfg, experiment):
+    """`+experiment=X` is X alone: the default run's warm-up, lr and held-out callback do not leak into it."""
+    _, typed = compose_cfg([f"+experiment={experiment}"])
+    if experiment != "micro_repro":  # the micro reproduction is the default run, named
+        assert "held_out" not in typed.callbacks
+        assert typed.model.tiny is None or typed.model.tiny.warmup is None

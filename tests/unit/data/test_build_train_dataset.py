@@ -8,8 +8,8 @@ import pytest
 
 from openrs.config.schema import DatasetConfig
 from openrs.data import build_train_dataset
-from openrs.data.build import SUMMARY_FILE
 from openrs.errors import ConfigError
+from openrs.run_dir.layout import DATA_SUMMARY_FILE
 from tests.unit.data.conftest import arithmetic_rows, write_jsonl
 
 
@@ -43,9 +43,29 @@ def test_long_prompts_are_dropped_and_counted(tmp_path, tokenizer):
     cfg = local_config(path, solution_column=None, max_prompt_length=64)
     ds = build_train_dataset(cfg, tokenizer, seed=0, run_dir=tmp_path)
     assert len(ds) == 4 and "200" not in ds["answer"]
-    summary = json.loads((tmp_path / SUMMARY_FILE).read_text())
+    summary = json.loads((tmp_path / DATA_SUMMARY_FILE).read_text())
     counts = summary["sources"]["local"]
     assert (counts["loaded"], counts["dropped_too_long"], counts["taken"]) == (5, 1, 4)
+
+
+def test_long_prompts_are_kept_for_left_truncation_and_counted(tmp_path, tokenizer):
+    long_rows = [
+        {"problem": f"What is {i} + " + " + ".join(["1"] * 200) + "?", "answer": "x"} for i in range(2)
+    ]
+    path = write_jsonl(tmp_path / "q.jsonl", arithmetic_rows(4) + long_rows)
+    cfg = local_config(path, solution_column=None, max_prompt_length=64, long_prompts="truncate", max_rows=5)
+    ds = build_train_dataset(cfg, tokenizer, seed=0, run_dir=tmp_path)
+    assert len(ds) == 5  # nothing dropped; the trainer keeps each prompt's last 64 tokens
+    summary = json.loads((tmp_path / DATA_SUMMARY_FILE).read_text())
+    counts = summary["sources"]["local"]
+    assert "dropped_too_long" not in counts and summary["long_prompts"] == "truncate"
+    assert counts["truncated"] == ds["answer"].count("x") >= 1  # counted among the rows taken
+
+
+def test_unknown_long_prompt_mode_is_one_line(tmp_path, tokenizer):
+    path = write_jsonl(tmp_path / "q.jsonl", arithmetic_rows(3))
+    with pytest.raises(ConfigError, match=r"dataset.long_prompts='cut' is not one of \('drop', 'truncate'\)"):
+        build_train_dataset(local_config(path, solution_column=None, long_prompts="cut"), tokenizer, seed=0)
 
 
 def test_empty_after_filtering_is_a_config_error(tmp_path, tokenizer):
@@ -67,7 +87,7 @@ def test_duplicates_are_dropped_across_sources_keeping_the_first(tmp_path, token
     )
     ds = build_train_dataset(cfg, tokenizer, seed=0, run_dir=tmp_path)
     assert sorted(ds["problem"]) == sorted(r["problem"] for r in arithmetic_rows(6))
-    sources = json.loads((tmp_path / SUMMARY_FILE).read_text())["sources"]
+    sources = json.loads((tmp_path / DATA_SUMMARY_FILE).read_text())["sources"]
     assert (sources["a"]["dropped_duplicates"], sources["b"]["dropped_duplicates"]) == (1, 4)
     assert (sources["a"]["taken"], sources["b"]["taken"]) == (4, 2)
 
@@ -98,7 +118,7 @@ def test_mix_takes_rows_by_weight_and_is_deterministic_for_a_seed(tmp_path, toke
     assert (len(first), len(from_a)) == (20, 6)
     assert build_train_dataset(cfg, tokenizer, seed=3)["problem"] == first
     assert build_train_dataset(cfg, tokenizer, seed=4)["problem"] != first
-    summary = json.loads((tmp_path / SUMMARY_FILE).read_text())
+    summary = json.loads((tmp_path / DATA_SUMMARY_FILE).read_text())
     assert summary["rows"] == 20 and summary["seed"] == 3
     assert {k: (v["taken"], v["share"]) for k, v in summary["sources"].items()} == {
         "a": (6, 0.3),
@@ -117,7 +137,7 @@ def test_only_the_main_process_writes_the_data_summary(tmp_path, tokenizer, monk
     monkeypatch.setenv("RANK", "1")
     cfg = local_config(path, solution_column=None)
     assert len(build_train_dataset(cfg, tokenizer, seed=0, run_dir=tmp_path)) == 4
-    assert not (tmp_path / SUMMARY_FILE).exists()
+    assert not (tmp_path / DATA_SUMMARY_FILE).exists()
     monkeypatch.setenv("RANK", "0")
     build_train_dataset(cfg, tokenizer, seed=0, run_dir=tmp_path)
-    assert (tmp_path / SUMMARY_FILE).exists()
+    assert (tmp_path / DATA_SUMMARY_FILE).exists()

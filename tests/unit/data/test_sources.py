@@ -34,16 +34,37 @@ def test_packaged_deepscaler_subset_loads_offline():
     assert "builtin:train/deepscaler_subset_aime_math.jsonl" in packaged_files()
 
 
+TINY_MATH = "builtin:openrs.data.tiny_math.generate_tiny_math"
+
+
 def test_builtin_generator_is_seeded():
-    first = load_rows("builtin:tiny_math", "train", 16, seed=1)
+    first = load_rows(TINY_MATH, "train", 16, seed=1)
     assert len(first) == 16
-    assert first["problem"] == load_rows("builtin:tiny_math", "train", 16, seed=1)["problem"]
-    assert first["problem"] != load_rows("builtin:tiny_math", "train", 16, seed=2)["problem"]
+    assert first["problem"] == load_rows(TINY_MATH, "train", 16, seed=1)["problem"]
+    assert first["problem"] != load_rows(TINY_MATH, "train", 16, seed=2)["problem"]
 
 
-@pytest.mark.parametrize("path", ["builtin:nope", "builtin:train/missing.jsonl", "builtin:SOURCES.md"])
-def test_unknown_builtin_names_the_known_ones(path):
-    with pytest.raises(ConfigError, match="tiny_math.*deepscaler_subset_aime_math"):
+def test_builtin_generator_is_any_dotted_path():
+    """A generator outside data/ (the micro reproduction's task) is named by its dotted path alone."""
+    ds = load_rows("builtin:openrs.micro_repro.task.generate_micro_arith", "train", 8, seed=0)
+    assert len(ds) == 8 and all(p.endswith("=") for p in ds["problem"])
+
+
+@pytest.mark.parametrize(
+    "path, reason",
+    [
+        ("builtin:nope", "not a dotted path"),
+        ("builtin:tiny_math", "not a dotted path"),
+        ("builtin:openrs.data.nope.generate", "cannot import 'openrs.data.nope'"),
+        ("builtin:openrs.data.tiny_math.generate_nope", "has no function 'generate_nope'"),
+        ("builtin:openrs.data.tiny_math.random", "has no function 'random'"),
+        ("builtin:os.getcwd", r"must take \(count, seed\)"),
+        ("builtin:train/missing.jsonl", "no such packaged file"),
+        ("builtin:SOURCES.md", "cannot import 'SOURCES'"),
+    ],
+)
+def test_unknown_builtin_says_why_and_names_the_known_ones(path, reason):
+    with pytest.raises(ConfigError, match=f"({reason}).*tiny_math.*deepscaler_subset_aime_math"):
         check_builtin(path)
 
 

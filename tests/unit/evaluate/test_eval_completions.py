@@ -18,11 +18,18 @@ def test_completion_seeds_are_stable_and_distinct():
     assert all(0 <= s < 2**31 for s in seeds)
 
 
+def row(ident: str, sample: int, completion: str = "x") -> dict:
+    """A stored row as the runner writes it."""
+    return {
+        "id": ident, "sample": sample, "completion": completion, "completion_tokens": 3,
+        "finish_reason": "stop", "verdict": "wrong", "correct": False, "answer": None,
+    }  # fmt: skip
+
+
 def test_append_then_load_round_trips(tmp_path):
     store = CompletionStore(tmp_path)
-    rows = [{"id": "a", "sample": 0, "completion": "x"}, {"id": "a", "sample": 1, "completion": "ü"}]
-    store.append("amc23", rows)
-    store.append("amc23", [{"id": "b", "sample": 0, "completion": "z"}])
+    store.append("amc23", [row("a", 0), row("a", 1, "ü")])
+    store.append("amc23", [row("b", 0, "z")])
     loaded = store.load("amc23")
     assert sorted(loaded) == [("a", 0), ("a", 1), ("b", 0)]
     assert loaded[("a", 1)]["completion"] == "ü"
@@ -31,11 +38,11 @@ def test_append_then_load_round_trips(tmp_path):
 
 def test_a_half_written_last_line_is_cut_and_appends_stay_valid(tmp_path):
     store = CompletionStore(tmp_path)
-    store.append("amc23", [{"id": "a", "sample": 0}])
+    store.append("amc23", [row("a", 0)])
     with store.path("amc23").open("a") as f:
         f.write('{"id": "b", "sam')  # the process died here
     assert list(store.load("amc23")) == [("a", 0)]
-    store.append("amc23", [{"id": "b", "sample": 0}])
+    store.append("amc23", [row("b", 0)])
     lines = store.path("amc23").read_text().splitlines()
     assert [json.loads(line)["id"] for line in lines] == ["a", "b"]
 

@@ -1,4 +1,4 @@
-"""Scoring with the accuracy reward's checker, what fixes a completion, and resuming a partial run."""
+"""Scoring with either checker, what fixes a completion, and resuming a partial run."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ from openrs.evaluate.targets import Target
         ("27", "it is 27", "wrong"),  # no box, no answer
     ],
 )
-def test_score_uses_the_accuracy_reward_checker(gold, completion, verdict):
-    protocol = ProtocolConfig(check_workers=0)
+def test_the_boxed_checker_is_the_accuracy_rewards(gold, completion, verdict):
+    protocol = ProtocolConfig(checker="boxed", check_workers=0)
     (row,) = runner.score([Problem("amc23", "p", "q", gold)], [Generation(completion, 9, "stop")], protocol)
     assert row["verdict"] == verdict and row["correct"] is (verdict == "correct")
     assert row["completion"] == completion and row["completion_tokens"] == 9
@@ -101,3 +101,19 @@ def test_resume_refuses_other_sampling_settings(tiny_model_dir, tmp_path):
     runner.evaluate(smoke_config(tiny_model_dir), tmp_path)
     with pytest.raises(ConfigError, match="temperature"):
         runner.evaluate(smoke_config(tiny_model_dir, temperature=1.0), tmp_path)
+
+
+def test_rows_scored_by_another_checker_are_rescored(tiny_model_dir, tmp_path, monkeypatch):
+    calls = count_generated(monkeypatch)
+    cfg = smoke_config(tiny_model_dir)
+    cfg.eval.checker = "boxed"
+    runner.evaluate(cfg, tmp_path)
+    cfg.eval.checker = "paper"
+    calls.clear()
+    runner.evaluate(cfg, tmp_path)
+    assert calls == []  # nothing generated again: the stored completions are re-scored
+    path = tmp_path / tiny_model_dir.name / "completions" / "minerva.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(rows) == 4 and {r["checker"] for r in rows} == {"paper"}
+    solutions = {p.id: p.solution for p in load_problems("minerva", 2)}
+    assert all(r["gold"] == solutions[r["id"]] for r in rows)  # the paper's Minerva gold is the solution

@@ -50,3 +50,14 @@ def test_warm_up_lowers_the_loss_and_is_deterministic():
 def test_unknown_demonstrations_generator_fails_in_one_line():
     with pytest.raises(ConfigError, match="warmup.demonstrations"):
         load_demonstrations(WarmupConfig(demonstrations="openrs.micro_repro.task.nope"), seed=0)
+
+
+def test_preflight_names_a_misspelled_demonstrations_generator(compose_cfg):
+    from openrs.preflight import check_sources
+
+    overrides = ["+experiment=micro_repro", "model.tiny.warmup.demonstrations=openrs.micro_repro.task.nope"]
+    with pytest.raises(
+        ConfigError, match="model.tiny.warmup.demonstrations: cannot use .* no function 'nope'"
+    ):
+        check_sources(compose_cfg(overrides)[1])
+    check_sources(compose_cfg(["+experiment=micro_repro"])[1])

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pandas as pd
 import pytest
 
-from openrs.report.cost import DEFAULT_PRICE_PER_GPU_HOUR, PAPER_COSTS, cost_comparison, gpu_hours
+from openrs.report.cost import (
+    DEFAULT_PRICE_PER_GPU_HOUR,
+    PAPER_COSTS,
+    cost_comparison,
+    gpu_hours,
+    price_per_gpu_hour,
+)
 
 
 def test_default_price_is_the_papers_rate():
@@ -35,3 +43,14 @@ def test_cost_comparison_puts_the_measured_total_beside_the_paper():
     assert (measured.model, measured.gpu_hours, measured.cost_usd) == ("measured", 6.0, 2.625)
     assert measured.hardware == "3 runs: 4 GPU"
     assert measured.vs_open_rs == pytest.approx(2.625 / 42)
+
+
+@pytest.mark.parametrize("text, price", [("0.44", 0.44), ("0", 0.0), ("1e1", 10.0)])
+def test_price_accepts_dollars(text, price):
+    assert price_per_gpu_hour(text) == price
+
+
+@pytest.mark.parametrize("text", ["-1", "-0.01", "nan", "inf", "-inf", "abc", ""])
+def test_price_rejects_what_is_not_a_price(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        price_per_gpu_hour(text)

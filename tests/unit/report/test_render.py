@@ -6,7 +6,10 @@ import math
 
 import pandas as pd
 import pytest
+from PIL import Image
 
+from openrs.errors import ConfigError
+from openrs.report.plots import reference_experiments
 from openrs.report.render import build_report, format_value, markdown_table, write_report
 
 GPU1 = {"hardware": {"device": "cuda", "num_gpus": 1}}
@@ -50,3 +53,30 @@ def test_write_report_files(tmp_path, write_run, step_rows):
     assert "| DeepScaleR-1.5B-Preview |" in markdown
     assert "![reward.png](reward.png)" in markdown
     assert not (tmp_path / "sweep" / "report.md").exists()  # --out keeps the sweep dir untouched
+
+
+@pytest.mark.parametrize(
+    "experiments, drawn", [((None, None), ["exp1", "exp2", "exp3"]), (("exp3", None), ["exp3"])]
+)
+def test_the_accuracy_plot_has_the_papers_curves_beside_it(
+    tmp_path, write_run, step_rows, experiments, drawn
+):
+    for job, experiment in enumerate(experiments):
+        config = {**GPU1, **({"experiment_name": experiment} if experiment else {})}
+        write_run(tmp_path / "sweep" / str(job), step_rows([0.1, 0.4], [0.0, 0.5]), config)
+    report = build_report(tmp_path / "sweep")
+    assert reference_experiments(report.runs) == drawn
+    write_report(report, tmp_path / "out")
+    with (
+        Image.open(tmp_path / "out" / "accuracy.png") as image,
+        Image.open(tmp_path / "out" / "reward.png") as reward,
+    ):
+        assert image.size == (13 * 120, int(4.5 * 120)) and reward.size == (7 * 120, 4 * 120)
+    assert "the paper's own lighteval pass@1 per checkpoint" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_an_unwritable_out_dir_is_one_error(tmp_path, write_run, step_rows):
+    write_run(tmp_path / "run", step_rows([0.1]), GPU1)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match=r"cannot write the report into .*/file/out: Not a directory"):
+        write_report(build_report(tmp_path / "run"), tmp_path / "file" / "out")

@@ -23,7 +23,11 @@ def _name(func: Any) -> str:
 def test_entries_become_bound_functions_and_weights_in_order() -> None:
     funcs, weights = build_reward_funcs(
         {
-            "format": {"_target_": "openrs.rewards.format_reward", "weight": 1.0, "prompt_opens_think": True},
+            "format": {
+                "_target_": "openrs.rewards.think_answer_format_reward",
+                "weight": 1.0,
+                "prompt_opens_think": True,
+            },
             "cosine": {
                 "_target_": "openrs.rewards.cosine_scaled_reward",
                 "weight": 2,
@@ -34,7 +38,7 @@ def test_entries_become_bound_functions_and_weights_in_order() -> None:
             "gone": None,
         }
     )
-    assert [_name(f) for f in funcs] == ["format_reward", "cosine_scaled_reward"]
+    assert [_name(f) for f in funcs] == ["think_answer_format_reward", "cosine_scaled_reward"]
     assert weights == [1.0, 2.0]
     assert funcs[0](["Thinking.\n</think>\n<answer>\n1\n</answer>"]) == [1.0]
     assert pickle.loads(pickle.dumps(funcs[1])).keywords == {"max_len": 100, "clamp": False}
@@ -77,7 +81,9 @@ def test_bad_entries_fail_with_one_line_naming_the_key(spec: Any, message: str) 
 
 def test_unknown_parameter_error_lists_the_allowed_ones() -> None:
     with pytest.raises(ConfigError, match="allowed: .*prompt_opens_think"):
-        build_reward_funcs({"format": {"_target_": "openrs.rewards.format_reward", "think": True}})
+        build_reward_funcs(
+            {"format": {"_target_": "openrs.rewards.think_answer_format_reward", "think": True}}
+        )
 
 
 @pytest.mark.parametrize("path", sorted(CONF_REWARD.glob("*.yaml")), ids=lambda p: p.stem)
@@ -87,7 +93,12 @@ def test_every_shipped_reward_config_builds(path: Path) -> None:
     funcs, weights = build_reward_funcs(specs)
     assert len(funcs) == len(weights) > 0
     scores = [
-        f(["<think>\nx\n</think>\n<answer>\n\\boxed{1}\n</answer>"], answer=["1"], num_workers=0)
+        f(
+            ["<think>\nx\n</think>\n<answer>\n\\boxed{1}\n</answer>"],
+            answer=["1"],
+            solution=["$1$"],
+            num_workers=0,
+        )
         for f in funcs
     ]
     assert all(len(s) == 1 for s in scores)
@@ -100,6 +111,7 @@ def test_every_reward_accepts_the_arguments_trl_passes() -> None:
         for name in (
             "accuracy_reward",
             "format_reward",
+            "think_answer_format_reward",
             "tag_count_reward",
             "reasoning_steps_reward",
             "len_reward",
@@ -129,3 +141,38 @@ def test_every_reward_accepts_the_arguments_trl_passes() -> None:
         scores = func(**trl_kwargs)
         assert len(scores) == 2, _name(func)
         assert all(s is None or isinstance(s, float) for s in scores), _name(func)
+
+
+def exploding_reward(completions: list[Any], *, strength: int = 1, **kwargs: Any) -> list[float]:
+    """A reward that must not run while the config is checked."""
+    raise AssertionError("build_reward_funcs called the reward")
+
+
+def test_params_are_bound_to_the_signature_without_calling_the_reward() -> None:
+    target = f"{__name__}.exploding_reward"
+    funcs, _ = build_reward_funcs({"x": {"_target_": target, "_partial_": True, "strength": 3}})
+    assert funcs[0].keywords == {"strength": 3}
+    with pytest.raises(
+        ConfigError, match=r"reward\.funcs\.x\.strenght: not a parameter .* allowed: strength"
+    ):
+        build_reward_funcs({"x": {"_target_": target, "strenght": 3}})
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"checker": "boxd"}, "reward.funcs.x: accuracy_reward: checker must be 'boxed' or 'open_rs'"),
+        ({"num_workers": -1}, "num_workers must be an integer >= 0"),
+        ({"timeout_s": 0}, "timeout_s must be a positive number"),
+    ],
+)
+def test_bad_values_are_caught_by_the_rewards_own_check(spec: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("(", r"\(")):
+        build_reward_funcs({"x": {"_target_": "openrs.rewards.accuracy_reward", **spec}})
+
+
+def test_built_rewards_are_hydra_partials_trl_can_name() -> None:
+    from trl.trainer.utils import get_callable_name
+
+    funcs, _ = build_reward_funcs({"acc": {"_target_": "openrs.rewards.accuracy_reward", "_partial_": True}})
+    assert get_callable_name(funcs[0]) == "accuracy_reward"

@@ -121,3 +121,26 @@ def test_soft_overlong_punishment(length: int, expected: float) -> None:
 def test_soft_overlong_rejects_a_cache_longer_than_the_limit() -> None:
     with pytest.raises(ConfigError, match="soft_punish_cache"):
         soft_overlong_punishment_reward([], max_completion_len=100, soft_punish_cache=200)
+
+
+@pytest.mark.parametrize("length_unit", ["tokens", "chars"])
+def test_soft_overlong_is_trls_on_tokens_and_the_same_schedule_on_characters(length_unit: str) -> None:
+    from trl.rewards import get_soft_overlong_punishment
+
+    lengths = list(range(0, 4200, 37))
+    texts, ids = ["y" * n for n in lengths], [[0] * n for n in lengths]
+    ours = soft_overlong_punishment_reward(
+        texts, completion_ids=ids if length_unit == "tokens" else None, length_unit=length_unit
+    )
+    assert ours == get_soft_overlong_punishment(3584, 512)(completion_ids=ids)
+
+
+def test_repetition_penalty_counts_words_where_trls_counts_tokens() -> None:
+    # open-r1 and Open RS counted lowercased word n-grams; TRL's reward counts token-id n-grams.
+    from trl.rewards import get_repetition_penalty_reward
+
+    from openrs.rewards import repetition_penalty_reward
+
+    text, ids = "Go go GO go", [[1, 2, 3, 2]]
+    assert repetition_penalty_reward([text], ngram_size=2) == pytest.approx([-(1 - 1 / 3)])
+    assert get_repetition_penalty_reward(2, -1.0)(completion_ids=ids) == pytest.approx([0.0])

@@ -22,8 +22,20 @@ PAPER = {
     "seed": 42,
     "beta": 0.04,
     "epsilon": 0.2,
-    "loss_type": "grpo",
+    # The loss and sampling of TRL 69ad852, the commit knoveleng/open-rs pins (README: fidelity table):
+    # token-level normalisation over each micro-batch, (r - mean) / (std + 1e-4) per group, one
+    # generation per micro-step (3 prompts x 6 samples over the 3 processes), log-probabilities from the
+    # raw logits, a KL term without importance weighting; prompts left-truncated to 512 tokens.
+    "loss_type": "bnpo",
     "scale_rewards": "group",
+    "multi_objective_aggregation": "sum_then_normalize",
+    "steps_per_generation": 1,
+    "generation_batch_size": 6,  # per device x 1 process here x 1 step; 18 on the paper's 3 processes
+    "num_iterations": 1,
+    "logprobs_at_sampling_temperature": False,
+    "use_bias_correction_kl": False,
+    "max_prompt_length": 512,
+    "push_to_hub": False,
     "vllm_importance_sampling_correction": False,
     "use_vllm": True,
     "vllm_mode": "server",
@@ -75,7 +87,18 @@ def test_dataset_and_prompt_per_experiment(compose_cfg):
     assert paths == {"exp1": "knoveleng/open-s1", "exp2": "knoveleng/open-rs", "exp3": "knoveleng/open-rs"}
     prompt = compose_cfg(["+experiment=exp2"])[1].dataset.system_prompt
     assert "<think>" in prompt and "<answer>" in prompt and "\\boxed" in prompt
-    assert compose_cfg(["+experiment=exp2"])[1].dataset.max_prompt_length == 512
+    for exp in ("exp1", "exp2", "exp3"):  # fed as the paper fed them: left-truncated, not deduplicated
+        data = compose_cfg([f"+experiment={exp}"])[1].dataset
+        assert (data.max_prompt_length, data.long_prompts, data.dedupe) == (512, "truncate", False), exp
+    default = compose_cfg([])[1].dataset
+    assert (default.long_prompts, default.dedupe) == ("drop", True)
+
+
+def test_openrs_defaults_keep_trl_1_16_loss_and_sampling(compose_cfg, tmp_path):
+    grpo = build_grpo_config(compose_cfg(["+experiment=tiny"])[1], tmp_path, [1.0, 1.0])  # schema defaults
+    assert (grpo.loss_type, grpo.scale_rewards, grpo.use_bias_correction_kl) == ("dapo", "group", True)
+    assert grpo.logprobs_at_sampling_temperature and grpo.max_prompt_length is None
+    assert grpo.steps_per_generation == grpo.gradient_accumulation_steps  # TRL's default
 
 
 def test_cpu_turns_off_bf16_and_gradient_checkpointing(compose_cfg, tmp_path):

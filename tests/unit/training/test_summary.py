@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from openrs.training.summary import SUMMARY_FILE, write_summary
+from openrs.run_dir import RunDir
+from openrs.training.summary import write_summary
 
 
 def test_main_process_writes_fields_and_provenance(tmp_path, monkeypatch):
@@ -18,4 +19,4 @@ def test_main_process_writes_fields_and_provenance(tmp_path, monkeypatch):
 def test_other_ranks_write_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("RANK", "1")
     assert write_summary(tmp_path, seed=7) is None
-    assert not (tmp_path / SUMMARY_FILE).exists()
+    assert not RunDir(tmp_path).summary.exists()

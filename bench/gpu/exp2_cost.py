@@ -1,15 +1,15 @@
-"""GPU benchmark: exp2's generation and training speed on one GPU, and the projected cost of the paper's run.
+"""`exp2-cost`: exp2's generation and training speed on one GPU, and the projected cost of the paper's run.
 
-A randomly initialised model of DeepSeek-R1-Distill-Qwen-1.5B's exact architecture (no download; speed does
-not depend on the weights) in bf16, flash-attention 2 when installed, else SDPA:
+A randomly initialised model of DeepSeek-R1-Distill-Qwen-1.5B's exact architecture in bf16, flash-attention 2
+when installed, else SDPA:
 - generation: the tokens/s of one exp2 generation batch (12 prompts x 6 completions, temperature 0.7,
   every completion run to the full length: `ignore_eos`), with vLLM when installed, else `generate`;
 - training: one micro-batch of exp2's shape (prompt + completion tokens) through TRL's own fused LM head
   (`trl.trainer.utils.add_fused_lm_head`, the path GRPOTrainer uses) for the policy (forward + backward,
   gradient checkpointing) and the reference model (forward), the GRPO loss with KL, then one AdamW step;
-- the projection: exp2's 500 steps of 72 completions each, on one GPU (generate, then train, as TRL's
-  colocated mode does) and on the paper's 4-GPU layout (one vLLM GPU, three training GPUs), in hours,
-  GPU-hours and $, against the paper's 24 h on 4x A40 for $42.
+- the projection (exp2_projection.py): exp2's 500 steps of 72 completions each, on one GPU (generate, then
+  train, as TRL's colocated mode does) and on the paper's 4-GPU layout (one vLLM GPU, three training GPUs),
+  in hours, GPU-hours and $, against the paper's 24 h on 4x A40 for $42.
 
 Every completion is taken at the full 3584 tokens, so the projection is an upper bound for generation and
 training work; it leaves out vLLM weight syncs, ZeRO-2 communication and reward time (small on CPU).
@@ -18,8 +18,8 @@ Each phase runs in its own process (vLLM and training each want the GPU's memory
 Not run yet: it was written without a GPU; `--dry-run` checks the architecture (on the meta device) and the
 projection arithmetic anywhere.
 
-Run on a GPU machine:   python bench/gpu_exp2_cost.py [--usd-per-gpu-hour 2.5]
-Check the arithmetic:   python bench/gpu_exp2_cost.py --dry-run --gen-tokens-per-s 8000 --train-s-per-seq 0.5
+Run on a GPU machine:   python -m bench.gpu exp2-cost [--usd-per-gpu-hour 2.5]
+Check the arithmetic:   python -m bench.gpu exp2-cost --dry-run --gen-tokens-per-s 8000 --train-s-per-seq 0.5
 """
 
 from __future__ import annotations
@@ -27,140 +27,36 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import platform
 import shlex
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import version
 from pathlib import Path
 
-from openrs.models.architectures import R1_DISTILL_QWEN_1P5B
+from bench.gpu.exp2_projection import EXP2, Measured, project, render
+from bench.gpu.random_model import (
+    REPO,
+    attention_impl,
+    environment,
+    parameter_count,
+    random_model,
+    random_prompt_ids,
+    save_random_model,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class Exp2:
-    """The paper's exp2 run: recipe, hardware and cost (PAPER.md)."""
-
-    steps: int = 500
-    num_generations: int = 6
-    per_device_train_batch_size: int = 6
-    training_gpus: int = 3
-    gradient_accumulation_steps: int = 4
-    max_completion_length: int = 3584
-    temperature: float = 0.7
-    beta: float = 0.04
-    gpus: int = 4
-    hours: float = 24.0
-    usd: float = 42.0
-
-    @property
-    def completions_per_step(self) -> int:
-        """Completions generated and trained on per optimiser step (6 x 3 x 4 = 72)."""
-        return self.per_device_train_batch_size * self.training_gpus * self.gradient_accumulation_steps
-
-    @property
-    def usd_per_gpu_hour(self) -> float:
-        """The paper's implied A40 price ($42 / 96 GPU-hours)."""
-        return self.usd / (self.gpus * self.hours)
-
-
-EXP2 = Exp2()
-
-
-@dataclass
-class Measured:
-    """What the GPU phases measure."""
-
-    gen_tokens_per_s: float  # generated tokens per second for one exp2 generation batch
-    train_s_per_seq: float  # policy forward + backward and reference forward, per sequence
-    optim_step_s: float = 0.0  # one AdamW step over all parameters
-
-
-def project(m: Measured, completion_tokens: int, usd_per_gpu_hour: float, exp: Exp2 = EXP2) -> dict:
-    """Hours, GPU-hours and $ of exp2's steps on one GPU and on the paper's 1 + 3 GPU layout."""
-    n = exp.completions_per_step
-    gen_s = n * completion_tokens / m.gen_tokens_per_s
-    one_gpu_step = gen_s + n * m.train_s_per_seq + m.optim_step_s
-    # TRL's server mode: the vLLM GPU generates all n, then each training GPU trains its n / 3.
-    layout_step = gen_s + n / exp.training_gpus * m.train_s_per_seq + m.optim_step_s
-    rows = {}
-    for name, step_s, gpus in (
-        ("1 GPU (colocated)", one_gpu_step, 1),
-        ("paper layout (1 vLLM + 3 train)", layout_step, exp.gpus),
-    ):
-        hours = step_s * exp.steps / 3600
-        rows[name] = {
-            "step_s": step_s,
-            "hours": hours,
-            "gpu_hours": hours * gpus,
-            "usd": hours * gpus * usd_per_gpu_hour,
-            "usd_at_paper_rate": hours * gpus * exp.usd_per_gpu_hour,
-            "vs_paper_gpu_hours": hours * gpus / (exp.hours * exp.gpus),
-        }
-    return {"generation_s_per_step": gen_s, "completions_per_step": n, "rows": rows}
-
-
-def model_config(attn_implementation: str | None = None):
-    """The architecture as a transformers Qwen2Config in bf16."""
-    from transformers import Qwen2Config
-
-    config = Qwen2Config(**R1_DISTILL_QWEN_1P5B)
-    config.dtype = "bfloat16"
-    config.use_cache = False
-    if attn_implementation:
-        config._attn_implementation = attn_implementation
-    return config
-
-
-def parameter_count() -> int:
-    """Parameters of the architecture, counted on the meta device (no memory, no GPU)."""
-    import torch
-    from transformers import Qwen2ForCausalLM
-
-    with torch.device("meta"):
-        return Qwen2ForCausalLM(model_config()).num_parameters()
-
-
-def attention_impl() -> str:
-    """flash_attention_2 when flash-attn is installed, else PyTorch SDPA."""
-    return "flash_attention_2" if importlib.util.find_spec("flash_attn") else "sdpa"
-
-
-def build_model(device: str = "cuda"):
-    """The random bf16 model on `device`."""
-    import torch
-    from transformers import Qwen2ForCausalLM
-
-    torch.manual_seed(0)
-    with torch.device(device):
-        return Qwen2ForCausalLM._from_config(
-            model_config(), dtype=torch.bfloat16, attn_implementation=attention_impl()
-        )
+RESULTS = REPO / "bench" / "gpu_exp2_cost_results.md"
 
 
 # ---------------------------------------------------------------- phases (each in its own process)
 def phase_save(args) -> dict:
     """Save the random model for vLLM to load."""
-    model = build_model()  # random init on the GPU: seconds, where the CPU takes minutes
-    model.save_pretrained(args.model_dir)
-    return {"model_dir": args.model_dir, "parameters": model.num_parameters()}
-
-
-def random_prompts(count: int, length: int, seed: int = 0) -> list[list[int]]:
-    """Token-id prompts drawn from ordinary (non-special) vocabulary ids."""
-    import random
-
-    rng = random.Random(seed)
-    return [[rng.randrange(1000, 150000) for _ in range(length)] for _ in range(count)]
+    return {"model_dir": args.model_dir, "parameters": save_random_model(Path(args.model_dir))}
 
 
 def phase_generate(args) -> dict:
     """Tokens/s of one exp2 generation batch, vLLM when installed, else transformers `generate`."""
-    prompts = random_prompts(EXP2.completions_per_step // EXP2.num_generations, args.prompt_tokens)
+    prompts = random_prompt_ids(EXP2.completions_per_step // EXP2.num_generations, args.prompt_tokens)
     if importlib.util.find_spec("vllm"):
         from vllm import LLM, SamplingParams
 
@@ -183,7 +79,7 @@ def phase_generate(args) -> dict:
     else:
         import torch
 
-        model = build_model().eval()
+        model = random_model().eval()
         ids = torch.tensor(prompts, device="cuda").repeat_interleave(EXP2.num_generations, dim=0)
 
         def run(max_tokens: int) -> int:
@@ -231,7 +127,7 @@ def phase_train(args) -> dict:
     import torch
     from trl.trainer.utils import add_fused_lm_head
 
-    policy = build_model()
+    policy = random_model(use_cache=False)
     policy.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     policy.train()
     ref = copy.deepcopy(policy).eval().requires_grad_(False)
@@ -270,77 +166,22 @@ def phase_train(args) -> dict:
 PHASES = {"save": phase_save, "generate": phase_generate, "train": phase_train}
 
 
-# ---------------------------------------------------------------- orchestration and report
+# ---------------------------------------------------------------- orchestration
 def run_phase(name: str, args, work: Path) -> tuple[dict, str]:
     """Run one phase in a fresh process; its JSON result and command line."""
     out = work / f"{name}.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--phase", name, "--phase-out", str(out),
+    cmd = [sys.executable, "-m", "bench.gpu", "exp2-cost", "--phase", name, "--phase-out", str(out),
            "--model-dir", args.model_dir, "--prompt-tokens", str(args.prompt_tokens),
            "--completion-tokens", str(args.completion_tokens), "--micro-batch", str(args.micro_batch),
            "--train-iters", str(args.train_iters),
            "--vllm-gpu-memory-utilization", str(args.vllm_gpu_memory_utilization)]  # fmt: skip
     print(f"$ {shlex.join(cmd)}", flush=True)
-    subprocess.run(cmd, cwd=ROOT, check=True)
+    subprocess.run(cmd, cwd=REPO, check=True)
     return json.loads(out.read_text()), shlex.join(cmd)
 
 
-def environment() -> dict:
-    """Device and package versions."""
-    import torch
-
-    versions = {}
-    for pkg in ("torch", "transformers", "trl", "vllm", "flash-attn", "accelerate"):
-        try:
-            versions[pkg] = version(pkg)
-        except PackageNotFoundError:
-            versions[pkg] = None
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no CUDA device"
-    return {"device": device, "cuda": torch.version.cuda, "python": platform.python_version(), **versions}
-
-
-def render(measured: Measured, projection: dict, args, env: dict, details: dict, commands: list[str]) -> str:
-    """The results file."""
-    p, rows = projection, projection["rows"]
-    train_detail = (
-        f"; micro-batch {details['micro_batch']}, {details['attention']}, peak {details['peak_memory_gib']:.1f} GiB"
-        if "micro_batch" in details
-        else "; given"
-    )
-    lines = [
-        "# GPU: exp2 step time and cost, DeepSeek-R1-Distill-Qwen-1.5B architecture (random weights)",
-        "",
-        f"Command: `{shlex.join(['python', *sys.argv])}`; {time.strftime('%Y-%m-%d %H:%M')}; "
-        + ", ".join(f"{k} {v}" for k, v in env.items())
-        + f"; {details.get('parameters', parameter_count()) / 1e9:.2f}B parameters.",
-        "",
-        f"- Generation: {measured.gen_tokens_per_s:,.0f} tokens/s for {p['completions_per_step']} completions of "
-        f"{args.completion_tokens} tokens after {args.prompt_tokens}-token prompts ({details.get('engine', 'given')}).",
-        f"- Training: {measured.train_s_per_seq:.3f} s per sequence (policy forward + backward with gradient "
-        f"checkpointing, reference forward{train_detail}), AdamW step {measured.optim_step_s:.2f} s.",
-        f"- Per exp2 step: generation {p['generation_s_per_step']:.0f} s on one GPU.",
-        "",
-        f"| exp2, {EXP2.steps} steps | s / step | hours | GPU-hours | $ at ${args.usd_per_gpu_hour:.2f}/GPU-h "
-        f"| $ at the paper's ${EXP2.usd_per_gpu_hour:.3f}/GPU-h | GPU-hours vs paper |",
-        "|---|---|---|---|---|---|---|",
-        *(
-            f"| {name} | {r['step_s']:.0f} | {r['hours']:.1f} | {r['gpu_hours']:.1f} | {r['usd']:.0f} "
-            f"| {r['usd_at_paper_rate']:.0f} | {r['vs_paper_gpu_hours']:.2f}x |"
-            for name, r in rows.items()
-        ),
-        f"| paper (4x A40) | {EXP2.hours * 3600 / EXP2.steps:.0f} | {EXP2.hours:.0f} | {EXP2.hours * EXP2.gpus:.0f} "
-        f"| | {EXP2.usd:.0f} | 1.00x |",
-        "",
-        "Upper bound: every completion is taken at the full length; vLLM weight syncs, ZeRO-2 communication and "
-        "reward time are not counted.",
-    ]
-    if commands:
-        lines += ["", "Phase command lines:", "", *(f"    {c}" for c in commands)]
-    return "\n".join(lines) + "\n"
-
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """Command-line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The subcommand's options."""
     parser.add_argument("--dry-run", action="store_true", help="no GPU: project from the timings given below")
     parser.add_argument("--gen-tokens-per-s", type=float, help="--dry-run: generation tokens/s")
     parser.add_argument("--train-s-per-seq", type=float, help="--dry-run: training seconds per sequence")
@@ -354,16 +195,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--work-dir", default="/tmp/openrs_bench/gpu")
     parser.add_argument("--model-dir", default="/tmp/openrs_bench/gpu/r1_distill_qwen_1p5b_random")
     parser.add_argument(
-        "--out", help="results file (default bench/gpu_exp2_cost_results.md; --dry-run prints only)"
+        "--out", help=f"results file (default {RESULTS.relative_to(REPO)}; --dry-run prints only)"
     )
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--phase-out", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
 
 
-def main() -> None:
+def run(args: argparse.Namespace) -> None:
     """Measure on the GPU (or take the given timings with --dry-run), project, write the results."""
-    args = parse_args()
     if args.phase:
         Path(args.phase_out).write_text(json.dumps(PHASES[args.phase](args)))
         return
@@ -371,7 +210,7 @@ def main() -> None:
         if args.gen_tokens_per_s is None or args.train_s_per_seq is None:
             sys.exit("--dry-run needs --gen-tokens-per-s and --train-s-per-seq")
         measured = Measured(args.gen_tokens_per_s, args.train_s_per_seq, args.optim_step_s)
-        details, commands = {"parameters": parameter_count()}, []
+        details, commands = {}, []
     else:
         work = Path(args.work_dir)
         work.mkdir(parents=True, exist_ok=True)
@@ -382,13 +221,10 @@ def main() -> None:
             details.update(result)
             commands.append(cmd)
         measured = Measured(details["gen_tokens_per_s"], details["train_s_per_seq"], details["optim_step_s"])
+    details.setdefault("parameters", parameter_count())
     projection = project(measured, args.completion_tokens, args.usd_per_gpu_hour)
     text = render(measured, projection, args, environment(), details, commands)
-    out = args.out or (None if args.dry_run else str(ROOT / "bench" / "gpu_exp2_cost_results.md"))
+    out = args.out or (None if args.dry_run else str(RESULTS))
     if out:
         Path(out).write_text(text)
     print(text)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,36 @@
+"""A run dir's layout: the one place that names what a run writes, where, and how it is read back.
+
+Importable without torch or transformers: the report and evaluation read run dirs too.
+"""
+
+from openrs.run_dir.checkpoints import (
+    checkpoint_dirs,
+    checkpoint_problem,
+    checkpoint_step,
+    last_checkpoint,
+    trainer_state,
+)
+from openrs.run_dir.layout import RunDir, RunDirError
+from openrs.run_dir.lock import RunDirBusyError, hold_run_dir
+from openrs.run_dir.metrics import append_metrics, read_metrics, read_metrics_rows, trim_metrics
+from openrs.run_dir.resume import ResumePoint, plan_resume
+from openrs.run_dir.session import claim_run_dir
+
+__all__ = [
+    "ResumePoint",
+    "RunDir",
+    "RunDirBusyError",
+    "RunDirError",
+    "append_metrics",
+    "checkpoint_dirs",
+    "claim_run_dir",
+    "checkpoint_problem",
+    "checkpoint_step",
+    "hold_run_dir",
+    "last_checkpoint",
+    "plan_resume",
+    "read_metrics",
+    "read_metrics_rows",
+    "trainer_state",
+    "trim_metrics",
+]

@@ -1,0 +1,78 @@
+"""Every third-party package the code imports is declared in pyproject.toml, so a fresh install has it."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIRST_PARTY = {"openrs", "tests", "bench"}
+PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+
+
+def normalise(name: str) -> str:
+    """A distribution name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def declared(*extras: str) -> set[str]:
+    """The distributions `dependencies` and the named optional-dependency groups list."""
+    specs = PROJECT["dependencies"] + [s for e in extras for s in PROJECT["optional-dependencies"][e]]
+    return {normalise(re.match(r"[A-Za-z0-9._-]+", spec).group()) for spec in specs}
+
+
+def imported_modules(folder: str) -> dict[str, str]:
+    """Top-level third-party modules imported anywhere under `folder`, each with one file importing it."""
+    files = sorted((REPO / folder).rglob("*.py"))
+    local = FIRST_PARTY | {f.stem for f in files}  # helpers imported beside them (pytest's rootdir import)
+    found = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in local:
+                    found.setdefault(top, str(path.relative_to(REPO)))
+    return found
+
+
+def distributions(module: str) -> set[str]:
+    """The installed distributions providing `module`; for one not installed here (vllm on CPU), its name."""
+    return {normalise(d) for d in packages_distributions().get(module, [module])}
+
+
+@pytest.mark.parametrize(
+    "folder, extras",
+    [
+        ("openrs", ("gpu",)),  # the package: its dependencies, or the GPU extra for vLLM / DeepSpeed
+        ("tests", ("dev", "gpu")),
+        ("bench", ("dev", "gpu")),
+    ],
+)
+def test_every_imported_package_is_declared(folder, extras):
+    allowed = declared(*extras)
+    missing = {
+        module: where
+        for module, where in imported_modules(folder).items()
+        if not distributions(module) & allowed
+    }
+    assert not missing, f"imported but not declared in pyproject.toml {extras}: {missing}"
+
+
+def test_the_check_sees_imports():
+    """The scan finds the imports it should (so an empty `missing` above means something)."""
+    modules = imported_modules("openrs")
+    assert {"torch", "trl", "yaml", "hydra", "latex2sympy2_extended"} <= set(modules)
+    assert not {"json", "openrs", "__future__"} & set(modules)
+    assert distributions("yaml") == {"pyyaml"} and distributions("hydra") == {"hydra-core"}

@@ -1,0 +1,143 @@
+"""Composing a run imports no heavy library: `--cfg job` stays fast, and vLLM / DeepSpeed load only when used.
+
+vLLM and DeepSpeed are not installed here, so an import of them guarded by "is it installed?" would go
+unseen. Stand-ins with package metadata (TRL, transformers and accelerate then believe them installed)
+make every such import happen; each process writes the top-level modules it holds when it exits.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+HEAVY = ("torch", "transformers", "trl", "datasets", "accelerate", "math_verify", "vllm", "deepspeed")
+STAND_INS = {"vllm": "0.31.0", "deepspeed": "0.17.0"}
+SITECUSTOMIZE = """
+import atexit, importlib.abc, importlib.machinery, json, os, sys, types
+
+class _StandIn(types.ModuleType):
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return type(name, (), {})
+
+class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in STAND_INS:
+            return importlib.machinery.ModuleSpec(name, self, is_package=True)
+    def create_module(self, spec):
+        module = _StandIn(spec.name)
+        module.__path__, module.__version__ = [], STAND_INS[spec.name.split(".")[0]]
+        return module
+    def exec_module(self, module):
+        pass
+
+def _write_modules():
+    with open(os.environ["OPENRS_TEST_MODULES"], "w") as fh:
+        json.dump(sorted({name.split(".")[0] for name in sys.modules}), fh)
+
+sys.meta_path.insert(0, _Finder())
+atexit.register(_write_modules)
+"""
+
+
+@pytest.fixture(scope="module")
+def stand_ins(tmp_path_factory) -> Path:
+    """A folder for PYTHONPATH: stand-in vllm and deepspeed distributions and the recording sitecustomize."""
+    folder = tmp_path_factory.mktemp("stand_ins")
+    for name, version in STAND_INS.items():
+        dist = folder / f"{name}-{version}.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        (dist / "top_level.txt").write_text(f"{name}\n")
+    (folder / "sitecustomize.py").write_text(f"STAND_INS = {STAND_INS!r}\n{SITECUSTOMIZE}")
+    return folder
+
+
+def modules_after(args: list[str], stand_ins: Path, tmp_path: Path) -> set[str]:
+    """The top-level modules a fresh `python <args>` held at exit (it must exit 0)."""
+    record = tmp_path / "modules.json"
+    env = dict(os.environ, OPENRS_TEST_MODULES=str(record), HYDRA_FULL_ERROR="1")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(stand_ins), env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(json.loads(record.read_text()))
+
+
+def test_stand_ins_look_installed_and_are_recorded(stand_ins, tmp_path):
+    """The probe works: with the stand-ins on the path, find_spec and the metadata see vllm, and an import shows."""
+    code = (
+        "import importlib.metadata as m, importlib.util as u; "
+        "assert m.version('vllm') == '0.31.0' and u.find_spec('deepspeed'); import vllm"
+    )
+    assert "vllm" in modules_after(["-c", code], stand_ins, tmp_path)
+
+
+@pytest.mark.parametrize("overrides", [[], ["+experiment=exp2"], ["+experiment=micro_repro"]])
+def test_composing_a_run_imports_no_heavy_library(stand_ins, tmp_path, overrides):
+    modules = modules_after(["-m", "openrs.train", *overrides, "--cfg", "job"], stand_ins, tmp_path)
+    assert "openrs" in modules and "hydra" in modules
+    assert not set(HEAVY) & modules
+
+
+def test_importing_the_package_imports_no_heavy_library(stand_ins, tmp_path):
+    code = "import openrs, openrs.config, openrs.data, openrs.rewards, openrs.launch, openrs.train"
+    assert not set(HEAVY) & modules_after(["-c", code], stand_ins, tmp_path)
+
+
+def openrs_imports(path: Path) -> set[str]:
+    """The `openrs.<part>` modules a file imports (`from openrs import hub` counts as openrs.hub)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = (
+                [f"{node.module}.{a.name}" for a in node.names] if node.module == "openrs" else [node.module]
+            )
+        else:
+            continue
+        found |= {".".join(n.split(".")[:2]) for n in names if n.split(".")[0] == "openrs"}
+    return found
+
+
+ENTRY_POINTS = {"micro_repro", "preflight", "train", "launch", "evaluate", "report"}
+
+
+@pytest.mark.parametrize(
+    "part, forbidden",
+    [
+        # data/ builds datasets for any experiment: generators are named by dotted path in config.
+        ("data", ENTRY_POINTS | {"training", "models"}),
+        ("rewards", ENTRY_POINTS | {"training", "data", "models"}),
+        ("run_dir", ENTRY_POINTS | {"training", "data", "models"}),
+        # evaluation scores any run dir or model; training's preflight and launcher are not its business.
+        ("evaluate", ENTRY_POINTS - {"evaluate"}),
+    ],
+)
+def test_lower_layers_import_no_higher_one(part, forbidden):
+    package = REPO / "openrs"
+    bad = {
+        path.relative_to(package).as_posix(): sorted(hits)
+        for path in (package / part).rglob("*.py")
+        if (hits := openrs_imports(path) & {f"openrs.{name}" for name in forbidden})
+    }
+    assert not bad, f"openrs/{part} imports: {bad}"
+
+
+def test_only_the_micro_reproduction_imports_itself():
+    """Its task, callback and warm-up demonstrations are reached through dotted paths in config."""
+    package = REPO / "openrs"
+    importers = {
+        path.relative_to(package).as_posix()
+        for path in package.rglob("*.py")
+        if "openrs.micro_repro" in openrs_imports(path) and path.parent.name != "micro_repro"
+    }
+    assert not importers
