@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from openrs.run_dir import RunDir
+
 ROOT = Path(__file__).resolve().parents[1]
 SIGNS = {
     "working": (),
@@ -59,7 +61,9 @@ def main() -> None:
             for name, overrides in SIGNS.items():
                 run_dir = Path(tmp) / f"seed{seed}_{name}"
                 if name != "working":  # reuse this seed's warm-up: the flipped run differs only in GRPO
-                    shutil.copytree(Path(tmp) / f"seed{seed}_working" / "init_model", run_dir / "init_model")
+                    shutil.copytree(
+                        RunDir(Path(tmp) / f"seed{seed}_working").init_model, RunDir(run_dir).init_model
+                    )
                 r = run(run_dir, seed, overrides)
                 lines.append(
                     f"| {seed} | {name} | {r['before']:.3f} | {r['after']:.3f} | "

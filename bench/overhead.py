@@ -35,6 +35,8 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
+from openrs.run_dir import RunDir, read_metrics
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 42
 # Per-step metrics that must agree between the two sides (same weights, prompts, seeds → same samples).
@@ -152,8 +154,8 @@ def openrs_typed_config(steps: int):
     """openrs's TrainConfig for the tiny experiment, composed as the CLI does."""
     from hydra import compose, initialize_config_dir
 
-    from openrs.config.store import to_typed
     from openrs.cli import CONF_DIR
+    from openrs.config.store import to_typed
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return to_typed(compose("config", overrides=[f"trainer.max_steps={steps}"]))
@@ -167,7 +169,7 @@ def prepare(work: Path, steps: int) -> tuple[Path, Path, list[str]]:
 
     warm = work / "warmup_openrs"
     timed_run(openrs_cmd(warm, 1), work / "warmup_openrs.log")
-    model_dir = warm / "init_model"
+    model_dir = RunDir(warm).init_model
     cfg = openrs_typed_config(steps)
     rows = build_train_dataset(cfg.dataset, build_tokenizer(cfg.model), cfg.seed).to_list()
     data = work / "rows.jsonl"
@@ -210,9 +212,9 @@ def measure(
             load = os.getloadavg()[0]
             if side == "openrs":
                 wall, cpu = timed_run(openrs_cmd(run_dir, steps), work / f"{side}_{i}.log", threads)
-                summary = json.loads((run_dir / "summary.json").read_text())
+                summary = json.loads(RunDir(run_dir).summary.read_text())
                 train = summary["train_metrics"]["train_runtime"]
-                logs = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+                logs = read_metrics(RunDir(run_dir).metrics)
             else:
                 cmd = bare_cmd(run_dir, model_dir, data, steps)
                 wall, cpu = timed_run(cmd, work / f"{side}_{i}.log", threads)
@@ -310,7 +312,7 @@ def harness_main(args: argparse.Namespace) -> None:
     work.mkdir(parents=True)
     model_dir, data, checks = prepare(work, args.steps)
     results = measure(work, args.runs, args.steps, model_dir, data, args.threads)
-    first_openrs = work / "openrs_0" / "init_model"
+    first_openrs = RunDir(work / "openrs_0").init_model
     assert same_weights(model_dir, first_openrs), "openrs runs built different tiny weights"
     checks.append("same initial weights (the warm-up run's init_model vs a timed run's, tensor by tensor)")
     reference = results["bare"][0]["metrics"]

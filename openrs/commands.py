@@ -13,7 +13,8 @@ TRAIN = Command(
     config_name="config",
     summary=(
         "Train a policy with GRPO (TRL) from config groups; the resolved config, metrics.jsonl, checkpoints\n"
-        "and summary.json go to the run dir (outputs/DATE/TIME, or hydra.run.dir=...; rerun it to resume)."
+        "and summary.json go to the run dir (outputs/DATE/TIME, or hydra.run.dir=...; rerun it to resume).\n"
+        "With no +experiment, conf/default_run/micro_repro.yaml makes it the CPU micro reproduction."
     ),
     usage="[+experiment=NAME] [GROUP=OPTION ...] [KEY=VALUE ...] [-m: one run per sweep point]",
     groups=("model", "dataset", "reward", "optimizer", "hardware", "trainer", "hydra/launcher"),
@@ -25,10 +26,6 @@ TRAIN = Command(
     ),
     examples=(
         ("python -m openrs.train", "the first run: GRPO on CPU, held-out accuracy rising in about 2 min"),
-        (
-            "python -m openrs.train +experiment=tiny",
-            "4 steps of a tiny random model: the whole loop in seconds",
-        ),
         ("python -m openrs.train +experiment=exp2 hardware=single_gpu", "the paper's Open-RS2 on one GPU"),
         ("python -m openrs.train -m +experiment=exp3 +sweep=lr", "a learning-rate sweep, one run dir each"),
     ),

@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from openrs.data.build import load_problem_pool
     from openrs.data.mix import resolve_sources
+
     try:
         with cli.exit_on_user_error(CONTAMINATION):  # openrs's and Hydra's errors: one line
             cfg = _dataset_config(args.overrides)

@@ -19,7 +19,6 @@ from openrs.evaluate.runner import evaluate, write_run_file
 from openrs.run_dir import RunDir
 
 log = logging.getLogger("openrs.evaluate")
-CONF_DIR = str(Path(__file__).resolve().parents[2] / "conf")
 register_eval_configs()
 
 

@@ -53,8 +53,10 @@ def resolve_backend(cfg: BackendConfig) -> ResolvedBackend:
         raise EnvironmentUnavailableError(
             "backend.name=vllm needs the 'vllm' package: pip install -e '.[gpu]'"
         )
-    if name == "vllm":
-        device = "cuda"
+    if name == "vllm":  # a vLLM CPU build (launchers/setup_vllm_cpu.sh) generates on the CPU
+        from openrs.cpu_platform import vllm_platform
+
+        device = "cpu" if vllm_platform() == "cpu" else "cuda"
     elif cfg.device == "auto":
         device = "cuda" if cuda else "cpu"
     else:
@@ -167,6 +169,10 @@ class VLLMGenerator:
             "enforce_eager": cfg.enforce_eager,
             "enable_prefix_caching": True,  # the n samples of a problem share its prompt
         }
+        if backend.device == "cpu":  # seeded requests need chunked prefill off; memory is a share of RAM
+            from openrs.cpu_platform import vllm_cpu_engine_args
+
+            engine_args.update(vllm_cpu_engine_args())
         self.llm = LLM(**{**engine_args, **cfg.vllm_engine_args})
 
     def generate(self, prompts: list[list[int]], seeds: list[int]) -> list[Generation]:

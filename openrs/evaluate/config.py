@@ -61,7 +61,8 @@ class ProtocolConfig:
     limit: int | None = None
     # How answers are scored (see CHECKERS); stored rows scored by another checker are re-scored.
     checker: str = "paper"
-    # Bounds on the answer checker: worker processes (0: in this process) and seconds per check.
+    # Bounds on the answer checker: checker processes (0 means 1: no check runs in this process) and
+    # seconds per check, past which the check is killed and scored wrong.
     check_workers: int = 2
     check_timeout_s: float = 10.0
     # A folder of <benchmark>.jsonl files to use instead of the packaged copies (e.g. the Hub sets).

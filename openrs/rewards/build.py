@@ -71,6 +71,16 @@ def bind_params(name: str, func: Callable[..., Any], params: Mapping[str, Any]) 
     return dict(bound.arguments)
 
 
+def gold_column_of(reward: NamedReward) -> str | None:
+    """The dataset column a reward reads its gold from (by its `checker`), or None if it reads none."""
+    func = getattr(reward.func, "func", reward.func)
+    parameter = inspect.signature(func).parameters.get("checker")
+    if parameter is None:
+        return None
+    checker = getattr(reward.func, "keywords", {}).get("checker", parameter.default)
+    return "solution" if checker == "open_rs" else "answer"
+
+
 def build_named_reward_funcs(specs: Mapping[str, Mapping[str, Any]]) -> list[NamedReward]:
     """Each `{_target_, weight, ...params}` entry with a non-zero weight, as a bound reward function."""
     from hydra.utils import instantiate

@@ -4,7 +4,8 @@ No check runs in the caller's process: a timer signal cannot interrupt sympy's C
 (`\\boxed{(10^{10^{10}})!}` ran 10-18 s past a 2 s alarm and took 4 GB), and only reaches the main
 thread. A pebble `ProcessPool` kills and replaces a worker whose check passes `timeout_s`; each worker
 caps its address space. Plain numbers are decided here without sympy; each distinct (gold, answer)
-is checked once and remembered; a gold whose parse timed out is remembered as unparseable.
+is checked once and remembered (a timed-out one too); a gold that checks time out against is found
+out once (_probe_golds) and its answers score TIMEOUT from then on, without a check.
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ class _LRU:
 
 # Keyed by digests, so a cache of whole completions stays small.
 _recent_verdicts = _LRU(size=16_384)
-# What is known of a gold, by digest of (gold kind, gold): it parses and compares in time; it does not
-# parse; its parse or comparison passes the timeout.
+# What is known of a gold, by digest of (gold kind, gold): an answer was checked against it in time; it
+# does not parse; checks against it pass the timeout (see _probe_golds).
 _gold_status = _LRU(size=65_536)
 _CHECKABLE, _UNPARSEABLE, _HANGS = "checkable", "unparseable", "hangs"
 
@@ -152,7 +153,7 @@ def _run_in(
     return results, broken
 
 
-# What a new gold is first checked against: an answer quick to compare with any gold that is itself quick.
+# What a suspect gold is checked against: an answer quick to compare with any gold that is itself quick.
 _PROBE_ANSWERS = {
     CheckKind.BOXED: "0",
     CheckKind.OPEN_RS: "\\boxed{0}",
@@ -161,24 +162,19 @@ _PROBE_ANSWERS = {
 
 
 def _probe_golds(kind: CheckKind, golds: set[str], timeout_s: float, size: int) -> None:
-    """Check `0` against each new gold, bounded, and remember whether it parses and whether it hangs.
+    """For golds an answer timed out against: does checking `0` against the gold time out too? Then it hangs.
 
-    A gold whose parse or comparison passes `timeout_s` would cost that on every answer of every call;
-    it is found out once, and its answers score TIMEOUT from then on.
+    Such a gold would cost `timeout_s` on every answer of every call; it is found out once, and its
+    answers score TIMEOUT from then on. A plain-number gold is compared without sympy: it cannot hang.
     """
     probe = _PROBE_ANSWERS[kind]
-    # A plain-number gold is parsed and compared without sympy: it cannot hang.
-    quick = {g for g in golds if kind is CheckKind.BOXED and quick_verdict(g, probe) is not None}
-    ordered = sorted(golds - quick)
-    results = _run_all([(check, (kind, g, probe)) for g in ordered], timeout_s, size)
-    for gold, result in [*zip(ordered, results, strict=True), *((g, Verdict.WRONG) for g in quick)]:
+    suspects = sorted(g for g in golds if kind is not CheckKind.BOXED or quick_verdict(g, probe) is None)
+    results = _run_all([(check, (kind, g, probe)) for g in suspects], timeout_s, size)
+    for gold, result in zip(suspects, results, strict=True):
         if result is None:
             logger.warning("a gold takes over %.1f s to check: its answers score 0: %.80r", timeout_s, gold)
             record_reward_metric("gold_timeouts", 1)
-            status = _HANGS
-        else:
-            status = _UNPARSEABLE if result == Verdict.GOLD_UNPARSEABLE else _CHECKABLE
-        _gold_status.put(_digest(kind.gold_kind, gold), status)
+            _gold_status.put(_digest(kind.gold_kind, gold), _HANGS)
 
 
 def check_answers(
@@ -207,9 +203,6 @@ def check_answers(
                 pending.setdefault(key, []).append(i)
     if pending:
         size = max(1, num_workers)
-        unknown = {golds[ix[0]] for ix in pending.values() if _status(kind, golds[ix[0]]) is None}
-        if unknown:
-            _probe_golds(kind, unknown, timeout_s, size)
         calls = []
         for key, indices in pending.items():
             decided = _decided_by_gold(_status(kind, golds[indices[0]]), answers[indices[0]])
@@ -218,9 +211,18 @@ def check_answers(
             else:
                 _remember(key, decided, indices, verdicts)
         results = _run_all([(check, (kind, golds[i], answers[i])) for _, i in calls], timeout_s, size)
-        for (key, _), result in zip(calls, results, strict=True):
-            # A timed-out check is remembered too (its gold is quick, so the answer is to blame).
-            _remember(key, Verdict.TIMEOUT if result is None else Verdict(result), pending[key], verdicts)
+        for (key, i), result in zip(calls, results, strict=True):
+            # A timed-out check is remembered too: it would cost `timeout_s` again on every call.
+            verdict = Verdict.TIMEOUT if result is None else Verdict(result)
+            _remember(key, verdict, pending[key], verdicts)
+            if verdict != Verdict.TIMEOUT:
+                status = _UNPARSEABLE if verdict == Verdict.GOLD_UNPARSEABLE else _CHECKABLE
+                _gold_status.put(_digest(kind.gold_kind, golds[i]), status)
+        timed_out = {golds[i] for (_, i), result in zip(calls, results, strict=True) if result is None}
+        if timed_out:
+            _probe_golds(
+                kind, timed_out - {g for g in timed_out if _status(kind, g) == _CHECKABLE}, timeout_s, size
+            )
     logger.debug("checked %d answers in %.3f s", len(answers), time.perf_counter() - start)
     return [v if v is not None else Verdict.TIMEOUT for v in verdicts]
 
@@ -235,7 +237,7 @@ def _decided_by_gold(status: str | None, answer: str | None) -> Verdict | None:
         return Verdict.GOLD_UNPARSEABLE
     if status == _HANGS:
         return Verdict.TIMEOUT
-    return Verdict.WRONG if answer is None else None
+    return Verdict.WRONG if answer is None and status == _CHECKABLE else None
 
 
 def _remember(key: bytes, verdict: Verdict, indices: list[int], verdicts: list[Verdict | None]) -> None:

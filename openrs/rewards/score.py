@@ -8,7 +8,6 @@ as TRL sums them: a null is left out; null when all are). Nothing but the reward
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from openrs.cli import Command, hydra_command, setup_logging
 from openrs.config.schema import TrainConfig
 from openrs.config.store import register_configs
 from openrs.errors import ConfigError
-from openrs.rewards.build import NamedReward, build_named_reward_funcs
+from openrs.rewards.build import NamedReward, build_named_reward_funcs, gold_column_of
 
 log = logging.getLogger("openrs.rewards.score")
 
@@ -83,16 +82,6 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     if not rows:
         raise ConfigError(f"{path}: no rows to score")
     return rows
-
-
-def gold_column_of(reward: NamedReward) -> str | None:
-    """The dataset column a reward reads its gold from (by its `checker`), or None if it reads none."""
-    func = getattr(reward.func, "func", reward.func)
-    parameter = inspect.signature(func).parameters.get("checker")
-    if parameter is None:
-        return None
-    checker = getattr(reward.func, "keywords", {}).get("checker", parameter.default)
-    return "solution" if checker == "open_rs" else "answer"
 
 
 def check_columns(rows: Sequence[dict[str, Any]], path: Path, rewards: Sequence[NamedReward]) -> None:

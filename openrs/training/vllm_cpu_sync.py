@@ -4,8 +4,10 @@ TRL's `VLLMGeneration.sync_weights` (colocate) calls the vLLM model's `load_weig
 parameter; vLLM's CPU backend has repacked the linear weights for its kernels by then, and the
 repacked parameters have no `weight_loader` ('Parameter' object has no attribute 'weight_loader').
 vLLM's `reload_weights` first restores the checkpoint layout, loads, then repacks again, so the
-weights arrive whole. Used only on vLLM's CPU platform in colocate mode; remove it the day TRL's
-sync runs there (check: `hardware=cpu_vllm` trains without this module).
+weights arrive whole. A tied `lm_head` is not among the weights sent (it is the embedding), but its
+CPU GEMM keeps a packed copy of the old embedding, so it is repacked after each reload.
+Used only on vLLM's CPU platform in colocate mode; remove it the day TRL's sync runs there (check:
+`hardware=cpu_vllm` trains, and tests/integration/test_vllm_colocate.py passes, without this module).
 """
 
 from __future__ import annotations
@@ -31,8 +33,17 @@ class CPUColocateWeightSync:
         runner = generation.llm.llm_engine.model_executor.driver_worker.model_runner
         # TRL's iterator: vLLM's parameter names, DeepSpeed/FSDP gathering, PEFT merging.
         runner.reload_weights(weights_iterator=generation._iter_named_params(), is_checkpoint_format=True)
+        repack_tied_lm_head(runner.get_model())
         generation.llm.reset_prefix_cache()
         self.syncs += 1
+
+
+def repack_tied_lm_head(model) -> None:
+    """Rebuild the CPU GEMM of an lm_head that shares the (just reloaded) embedding's weight."""
+    head, inner = getattr(model, "lm_head", None), getattr(model, "model", None)
+    embed = getattr(inner, "embed_tokens", None)
+    if head is not None and embed is not None and head.weight is embed.weight:
+        head.quant_method.process_weights_after_loading(head)
 
 
 def needs_cpu_weight_sync(trainer) -> bool:

@@ -19,7 +19,7 @@ from openrs.run_dir import RunDir, checkpoint_problem, last_checkpoint, read_met
 from openrs.training.metrics import MetricsJsonlCallback
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = ["+experiment=tiny", "trainer.max_steps=4", "trainer.save_steps=2", "++trainer.extra={ddp_backend:null}"]
+TINY = ["+experiment=tiny", "trainer.max_steps=4", "trainer.save_steps=2"]
 # Metrics that depend on the weights, optimiser, scheduler, token count and sampling RNG.
 REPRODUCED = ("loss", "learning_rate", "num_tokens", "completions/mean_length", "entropy", "kl")
 

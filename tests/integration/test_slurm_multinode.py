@@ -1,9 +1,10 @@
 """A real 2-node SLURM job: the tiny experiment as one run over both nodes, preempted, requeued, resumed.
 
 Needs a cluster with 2 idle nodes: `sudo bash launchers/setup_local_slurm.sh` poses this machine as
-openrs-n1 and openrs-n2. `hardware=slurm_multinode_cpu`: one training process per node, DDP over gloo
-(the slurm_multinode path on CPU): submitit starts openrs's launcher on each node, each runs
-`accelerate launch --machine_rank <SLURM_NODEID> --main_process_ip openrs-n1`.
+openrs-n1 and openrs-n2. `hardware=slurm_multinode_cpu`: one training process per node over gloo, under
+DeepSpeed ZeRO-2 across the nodes (its CPU accelerator; DDP where DeepSpeed is not installed): submitit
+starts openrs's launcher on each node, each runs `accelerate launch --machine_rank <SLURM_NODEID>
+--main_process_ip openrs-n1`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from tests.integration.slurm_helpers import idle_nodes, job_ids, sacct_records, 
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS = 4
+DEEPSPEED = find_spec("deepspeed") is not None
 
 pytestmark = [
     pytest.mark.slurm,
@@ -43,7 +46,8 @@ def two_node_run():
     env = dict(os.environ, HF_HUB_OFFLINE="1", WANDB_MODE="offline", OMP_NUM_THREADS="1", LOGLEVEL="INFO")
     command = [
         sys.executable, "-m", "openrs.train", "-m", "+experiment=tiny", "hydra/launcher=openrs_slurm",
-        "hardware=slurm_multinode_cpu", f"trainer.max_steps={STEPS}", "trainer.save_steps=2",
+        "hardware=slurm_multinode_cpu", f"hardware.deepspeed={'zero2' if DEEPSPEED else 'null'}",
+        f"trainer.max_steps={STEPS}", "trainer.save_steps=2",
         "hydra.launcher.cpus_per_task=1", "hydra.launcher.timeout_min=30", f"hydra.sweep.dir={sweep_dir}",
     ]  # fmt: skip
     proc = subprocess.Popen(
@@ -87,6 +91,9 @@ def test_both_nodes_train_one_run(two_node_run):
     # DDP over both nodes: each step's batch is 8 completions per process x 2 processes.
     state = json.loads((last_checkpoint(run_dir) / "trainer_state.json").read_text())
     assert state["global_step"] == STEPS and state["train_batch_size"] == 8
+    if DEEPSPEED:  # ZeRO-2 over both nodes: the optimizer state is split between the two ranks
+        shards = sorted(p.name for p in last_checkpoint(run_dir).glob("global_step*/zero_pp_rank_*"))
+        assert [name.split("_")[3] for name in shards] == ["0", "1"], shards
     assert "batch 8 x 2 x 1 = 16 completions per step" in train_log
     # sacct: the job ran on both nodes and completed there (its last start and that start's srun step).
     wait_for_states(job, "COMPLETED")

@@ -16,6 +16,9 @@ LENGTH_REWARD = (
     "+reward.funcs.length={_target_: openrs.rewards.soft_overlong_punishment_reward, weight: 1.0,"
     " max_completion_len: 32, soft_punish_cache: 32}"
 )
+# vLLM's CPU kernels and torch agree to ~2e-3 on these logprobs; one optimiser step at this lr moves them
+# by ~0.4, so the engine's agreement says which weights it holds.
+TOLERANCE = 1e-2
 OVERRIDES = [
     "+experiment=tiny", "hardware=cpu_vllm", LENGTH_REWARD, "trainer.max_steps=2", "trainer.save_steps=1",
     "optimizer.lr=1.0e-2", "optimizer.warmup_ratio=0.0",
@@ -83,8 +86,10 @@ def test_colocated_vllm_follows_the_policy_on_cpu(compose_cfg, tmp_path):
     # Step 2 generated with the weights after step 1: checkpoint-1's.
     after_step1 = _policy_logprobs(_load(tmp_path / "checkpoints" / "checkpoint-1"), ids, start)
     engine = _vllm_logprobs(llm, ids, start)
-    assert engine == pytest.approx(after_step1, abs=2e-3)
-    assert max(abs(a - b) for a, b in zip(after_step1, initial, strict=True)) > 0.05
-    # And after the last optimiser step, a sync brings the engine to the policy as it is now.
+    assert engine == pytest.approx(after_step1, abs=TOLERANCE)
+    assert max(abs(a - b) for a, b in zip(after_step1, initial, strict=True)) > 10 * TOLERANCE
+    # And after the last optimiser step, a sync brings the engine to the final policy (checkpoint-2).
     grpo.vllm_generation.sync_weights()
-    assert _vllm_logprobs(llm, ids, start) == pytest.approx(_policy_logprobs(grpo.model, ids, start), abs=2e-3)
+    final = _policy_logprobs(_load(tmp_path / "checkpoints" / "checkpoint-2"), ids, start)
+    assert _vllm_logprobs(llm, ids, start) == pytest.approx(final, abs=TOLERANCE)
+    assert max(abs(a - b) for a, b in zip(final, after_step1, strict=True)) > 10 * TOLERANCE

@@ -76,7 +76,7 @@ def test_help_names_the_commands_own_groups_options_and_examples(command):
             if not option.startswith("base_"):
                 assert re.search(rf"[ *]{option} ", text), (group, option)
     assert "base_" not in text
-    assert 2 <= len(command.examples) <= 4
+    assert 2 <= len(command.examples) <= 3
     for line, _ in command.examples:
         assert line in text
 

@@ -1,8 +1,9 @@
-"""Composing a run imports no heavy library: `--cfg job` stays fast, and vLLM / DeepSpeed load only when used.
+"""What openrs imports: no heavy library to compose a run or print help, and its layers one way only.
 
-vLLM and DeepSpeed are not installed here, so an import of them guarded by "is it installed?" would go
-unseen. Stand-ins with package metadata (TRL, transformers and accelerate then believe them installed)
-make every such import happen; each process writes the top-level modules it holds when it exits.
+Start-up: vLLM and DeepSpeed may not be installed, so an import of them guarded by "is it installed?"
+would go unseen. Stand-ins with package metadata (TRL, transformers and accelerate then believe them
+installed) make every such import happen; each process writes the top-level modules it holds at exit.
+(bench/startup.py times the start-up.)
 """
 
 from __future__ import annotations
@@ -80,9 +81,22 @@ def test_stand_ins_look_installed_and_are_recorded(stand_ins, tmp_path):
     assert "vllm" in modules_after(["-c", code], stand_ins, tmp_path)
 
 
-@pytest.mark.parametrize("overrides", [[], ["+experiment=exp2"], ["+experiment=micro_repro"]])
-def test_composing_a_run_imports_no_heavy_library(stand_ins, tmp_path, overrides):
-    modules = modules_after(["-m", "openrs.train", *overrides, "--cfg", "job"], stand_ins, tmp_path)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-m", "openrs.train", "--cfg", "job"],
+        ["-m", "openrs.train", "+experiment=exp2", "--cfg", "job"],
+        ["-m", "openrs.train", "+experiment=micro_repro", "--cfg", "job"],
+        ["-m", "openrs.evaluate", "--cfg", "job"],
+        ["-m", "openrs.train", "--help"],
+        ["-m", "openrs.evaluate", "--help"],
+        ["-m", "openrs.report", "--help"],
+        ["-m", "openrs.data.contamination", "--help"],
+    ],
+    ids=" ".join,
+)
+def test_composing_or_asking_for_help_imports_no_heavy_library(stand_ins, tmp_path, args):
+    modules = modules_after(args, stand_ins, tmp_path)
     assert "openrs" in modules and "hydra" in modules
     assert not set(HEAVY) & modules
 

@@ -144,3 +144,20 @@ def test_broken_model_dirs(tmp_path, case, message):
 
 def test_a_whole_model_dir_passes(tiny_model_dir):
     check_model_dir(tiny_model_dir)
+
+
+def test_a_broken_checkpoint_of_a_run_is_skipped_and_a_lone_one_fails(tmp_path, caplog):
+    from openrs.evaluate.runner import loadable_targets
+    from openrs.evaluate.targets import Target
+
+    good, bad = tmp_path / "checkpoint-2", tmp_path / "checkpoint-4"
+    for path in (good, bad):
+        path.mkdir()
+        (path / "config.json").write_text("{}")
+    (good / "model.safetensors").write_bytes(safetensors_bytes())
+    (bad / "model.safetensors").write_bytes(safetensors_bytes()[:-1])
+    targets = [Target(p.name, str(p), step=s) for p, s in ((good, 2), (bad, 4))]
+    assert loadable_targets(targets) == targets[:1]
+    assert "skipping checkpoint-4" in caplog.text and "model.safetensors is truncated" in caplog.text
+    with pytest.raises(ConfigError, match="checkpoint-4/model.safetensors is truncated"):
+        loadable_targets(targets[1:])

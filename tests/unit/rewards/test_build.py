@@ -176,3 +176,19 @@ def test_built_rewards_are_hydra_partials_trl_can_name() -> None:
 
     funcs, _ = build_reward_funcs({"acc": {"_target_": "openrs.rewards.accuracy_reward", "_partial_": True}})
     assert get_callable_name(funcs[0]) == "accuracy_reward"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("accuracy_format.yaml", {"accuracy": "solution", "format": None}),
+     ("format_cosine.yaml", {"format": None, "cosine": "solution"}),
+     ("boxed_accuracy_format.yaml", {"accuracy": "answer", "format": None})],
+)  # fmt: skip
+def test_each_reward_names_the_gold_column_it_reads(name: str, expected: dict) -> None:
+    from openrs.rewards.build import build_named_reward_funcs, gold_column_of
+
+    cfg = OmegaConf.merge(
+        {"trainer": {"max_completion_length": 3584}}, {"reward": OmegaConf.load(CONF_REWARD / name)}
+    )
+    rewards = build_named_reward_funcs(OmegaConf.to_container(cfg.reward.funcs, resolve=True))
+    assert {r.name: gold_column_of(r) for r in rewards} == expected
