@@ -118,7 +118,7 @@ def bare_main(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- the harness
 def openrs_cmd(run_dir: Path, steps: int) -> list[str]:
     """The openrs command line for one run."""
-    return [sys.executable, "-m", "openrs.train", f"hydra.run.dir={run_dir}", f"trainer.max_steps={steps}",
+    return [sys.executable, "-m", "openrs.train", "+experiment=tiny", f"hydra.run.dir={run_dir}", f"trainer.max_steps={steps}",
             "+callbacks.cpu={_target_: bench.overhead.train_cpu_timer}"]  # fmt: skip
 
 
@@ -158,7 +158,7 @@ def openrs_typed_config(steps: int):
     from openrs.config.store import to_typed
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return to_typed(compose("config", overrides=[f"trainer.max_steps={steps}"]))
+        return to_typed(compose("config", overrides=["+experiment=tiny", f"trainer.max_steps={steps}"]))
 
 
 def prepare(work: Path, steps: int) -> tuple[Path, Path, list[str]]:

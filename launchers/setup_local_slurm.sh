@@ -51,7 +51,7 @@ stop_pidfile() {  # stop the daemon whose pid is in $1
 
 stop_slurmds() {  # every slurmd this script started, whatever its node names were
     local pidfile
-    for pidfile in /run/slurmd*.pid; do [[ -e $pidfile ]] && stop_pidfile "$pidfile"; done
+    for pidfile in /run/slurmd.pid /run/slurmd-*.pid; do [[ -e $pidfile ]] && stop_pidfile "$pidfile"; done
     return 0
 }
 

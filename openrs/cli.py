@@ -12,7 +12,7 @@ A Hydra command describes itself with a `Command` and wraps its task function:
     SCORE = Command(
         name="score", module="openrs.rewards.score", config_name="score",
         summary="Score completions with the configured rewards.", groups=("reward",),
-        examples=(("python -m openrs.rewards.score completions=out.jsonl", "score a file"),),
+        examples=(("python -m openrs.rewards.score input=in.jsonl output=out.jsonl", "score a file"),),
     )
 
     @hydra_command(SCORE)
@@ -256,6 +256,16 @@ def help_text(command: Command) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _quiet_broken_pipe() -> Iterator[None]:
+    """Output piped into a command that stopped reading (`| head`) ends the command quietly."""
+    try:
+        yield
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        sys.exit(1)
+
+
 def _wants_help(argv: list[str]) -> bool:
     return any(arg in ("--help", "-h") for arg in argv)
 
@@ -286,14 +296,16 @@ def hydra_command(command: Command) -> Callable[[Callable[[Any], Any]], Callable
         @functools.wraps(task)
         def main() -> Any:
             if _wants_help(sys.argv[1:]):
-                print(help_text(command))  # noqa: T201 - the CLI's output
+                with _quiet_broken_pipe():
+                    print(help_text(command))  # noqa: T201 - the CLI's output
                 return None
             if os.environ.get("HYDRA_FULL_ERROR") == "1":  # the user asked for Hydra's tracebacks
                 return hydra_main()
             os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's composition errors reach us, unprinted
             set_full_error.append(True)
             try:
-                return hydra_main()
+                with _quiet_broken_pipe():  # e.g. `--cfg job | head`
+                    return hydra_main()
             except USER_ERRORS as err:
                 fail(command, err)
             except Exception as err:

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 VLLM_LOG_FILE = "vllm_server.log"
 STOP_GRACE_S = 30.0
+PROGRESS_EVERY_S = 10.0  # how often the wait for a server logs its progress
 
 
 class LaunchError(OpenRSError):
@@ -103,16 +104,27 @@ def managed_server(
 
 def wait_healthy(proc: subprocess.Popen, url: str, log_path: Path, timeout_s: float) -> None:
     """Poll `url` until it answers; fail if the process exits first or `timeout_s` passes."""
-    deadline = time.monotonic() + timeout_s
+    began = time.monotonic()
+    deadline, next_report = began + timeout_s, began + PROGRESS_EVERY_S
     while not is_healthy(url):
         if proc.poll() is not None:
             raise LaunchError(
                 f"the server exited with code {proc.returncode} before answering {url}: {_tail(log_path)}"
             )
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             raise LaunchError(f"the server did not answer {url} within {timeout_s:.0f} s; see {log_path}")
+        if now >= next_report:  # a model load takes minutes: say that it is still coming, and where
+            log.info(
+                "waiting for %s: %.0f s of %.0f s; last log line: %s",
+                url,
+                now - began,
+                timeout_s,
+                _tail(log_path, 1),
+            )
+            next_report = now + PROGRESS_EVERY_S
         time.sleep(1.0)
-    log.info("server up at %s", url)
+    log.info("server up at %s after %.0f s", url, time.monotonic() - began)
 
 
 def stop_process_group(proc: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> int | None:

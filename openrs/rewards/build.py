@@ -64,7 +64,7 @@ def bind_params(name: str, func: Callable[..., Any], params: Mapping[str, Any]) 
         except TypeError:
             raise ConfigError(
                 f"reward.funcs.{name}.{key}: not a parameter of {getattr(func, '__name__', func)}; "
-                f"allowed: {', '.join(allowed)}"
+                f"allowed: {', '.join(allowed) or '(none)'}"
             ) from None
     bound = configurable.bind_partial(**params)
     bound.apply_defaults()

@@ -11,7 +11,7 @@ from openrs.run_dir.checkpoints import (
     trainer_state,
 )
 from openrs.run_dir.layout import RunDir, RunDirError
-from openrs.run_dir.lock import RunDirBusyError, hold_run_dir
+from openrs.run_dir.lock import RunDirBusyError, acquire_run_dir, hold_run_dir, release_run_dir
 from openrs.run_dir.metrics import append_metrics, read_metrics, read_metrics_rows, trim_metrics
 from openrs.run_dir.resume import ResumePoint, plan_resume
 from openrs.run_dir.session import claim_run_dir
@@ -21,6 +21,7 @@ __all__ = [
     "RunDir",
     "RunDirBusyError",
     "RunDirError",
+    "acquire_run_dir",
     "append_metrics",
     "checkpoint_dirs",
     "claim_run_dir",
@@ -31,6 +32,7 @@ __all__ = [
     "plan_resume",
     "read_metrics",
     "read_metrics_rows",
+    "release_run_dir",
     "trainer_state",
     "trim_metrics",
 ]

@@ -8,7 +8,6 @@ per-operation bars, transformers' one-shard "Writing model shards") are turned o
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -98,13 +97,13 @@ class ConsoleCallback(TrainerCallback):
         args = trainer.args
         size = f" ({trainer.model.num_parameters() / 1e6:.2f}M parameters)"
         rows = len(trainer.train_dataset) if hasattr(trainer.train_dataset, "__len__") else "streamed"
-        threads = f", {_torch_threads()} CPU threads" if self.device == "cpu" else ""
+        threads = f", {_plural(_torch_threads(), 'CPU thread')}" if self.device == "cpu" else ""
         return "\n".join(
             [
                 f"openrs train: experiment '{self.experiment}'",
                 f"  model     {self.model}{size}",
                 f"  data      {rows} prompts, {args.num_generations} completions each per step",
-                f"  hardware  {self.hardware}: {args.world_size} process(es){threads}",
+                f"  hardware  {self.hardware}: {_plural(args.world_size, 'process', 'es')}{threads}",
                 f"  steps     {args.max_steps}, a checkpoint every {args.save_steps}",
                 f"  run dir   {self.run_dir}",
             ]
@@ -128,7 +127,7 @@ class ConsoleCallback(TrainerCallback):
         if not state.is_world_process_zero:
             return
         steps, elapsed = state.global_step - self.first_step, time.time() - self.started
-        lines = [f"done: {steps} step(s) in {elapsed:.0f} s, run dir {self.run_dir}"]
+        lines = [f"done: {_plural(steps, 'step')} in {elapsed:.0f} s, run dir {self.run_dir}"]
         if len(self.rewards) >= 2:
             lines.append(
                 f"  reward    {self.rewards[0]:.3f} at the first step -> {self.rewards[-1]:.3f} at the last"
@@ -142,10 +141,14 @@ class ConsoleCallback(TrainerCallback):
         log.info("%s", "\n".join(lines))
 
 
+def _plural(count: int, noun: str, suffix: str = "s") -> str:
+    return f"{count} {noun}{suffix if count != 1 else ''}"
+
+
 def _torch_threads() -> int:
     import torch
 
-    return torch.get_num_threads() if torch.get_num_threads() else os.cpu_count() or 1
+    return torch.get_num_threads()
 
 
 def use_console(trainer) -> None:

@@ -162,13 +162,16 @@ def test_a_second_run_into_the_same_dir_is_refused(tmp_path):
     deadline = time.monotonic() + 300
     while not RunDir(run_dir).lock_owner.exists() and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    second = _train(run_dir)
+    second = _train(run_dir, "seed=7")
     output, _ = second.communicate(timeout=300)
-    errors = [line for line in output.splitlines() if "ERROR" in line]
+    lines = [line for line in output.splitlines() if line.strip()]
     assert second.returncode == 2, output[-3000:]
-    assert len(errors) == 1 and f"run dir {run_dir} is in use by pid {first.pid}" in errors[0]
+    assert len(lines) == 1 and f"run dir {run_dir} is in use by pid {first.pid} " in lines[0], lines
     _finish(first)
     assert _steps(run_dir) == [1, 2, 3, 4]  # each step logged once
+    # Refused before Hydra wrote anything: the first run's overrides and config are its own.
+    assert "seed=7" not in (run_dir / ".hydra" / "overrides.yaml").read_text()
+    assert "seed: 42" in RunDir(run_dir).config.read_text()
 
 
 def test_two_default_run_dirs_started_together_differ():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -11,7 +12,7 @@ from omegaconf import OmegaConf
 
 from openrs.errors import ConfigError
 from openrs.launch import batch_sizes, plan_layout
-from openrs.launch.files import write_launch_files
+from openrs.launch.files import DEEPSPEED_FILE, write_launch_files
 from openrs.launch.multinode import (
     GROUP_PORT,
     MAIN_PORT,
@@ -122,6 +123,9 @@ def test_each_node_launches_its_machine_rank_of_one_world(compose_cfg, tmp_path)
     assert args.use_deepspeed and args.deepspeed_multinode_launcher == "standard"  # torchrun on each node
     assert (args.num_machines, args.num_processes, args.machine_rank) == (2, 6, 1)
     assert args.main_process_ip == "gpu-a" and args.main_process_port == cfg.hardware.main_process_port
+    # DeepSpeed checks its batch against all 6 processes': 6 per device x 6 x 4 accumulation.
+    deepspeed = json.loads((launch_dir / DEEPSPEED_FILE).read_text())
+    assert deepspeed["train_batch_size"] == 144 and deepspeed["train_micro_batch_size_per_gpu"] == 6
 
 
 @pytest.mark.parametrize("placement", ["first", "own"])

@@ -167,14 +167,13 @@ def test_claim_of_a_finished_run_says_so_and_keeps_its_config(tmp_path, caplog):
     assert RunDir(tmp_path).config.read_text() == "new\n"
 
 
-def test_a_second_holder_is_refused_naming_the_dir_and_the_pid(tmp_path):
+def test_holding_again_in_the_same_process_is_reentrant(tmp_path):
+    """Hydra's callback takes the lock, then the entry point takes it again: one process, one run."""
     with hold_run_dir(tmp_path):
-        with pytest.raises(RunDirBusyError) as err, hold_run_dir(tmp_path):
-            pass
-        message = str(err.value)
-        assert str(tmp_path) in message and f"pid {os.getpid()}" in message and "\n" not in message
-    with hold_run_dir(tmp_path):  # released on exit
-        pass
+        with hold_run_dir(tmp_path):
+            assert RunDir(tmp_path).lock_owner.read_text().startswith(f"pid {os.getpid()} ")
+        assert RunDir(tmp_path).lock_owner.exists()  # still held by the outer block
+    assert not RunDir(tmp_path).lock_owner.exists()
 
 
 HOLD = "import sys, time; from openrs.run_dir import hold_run_dir\nwith hold_run_dir(sys.argv[1]):\n"
@@ -188,8 +187,10 @@ def test_the_lock_is_released_however_its_holder_ends(tmp_path, how):
     )
     if how == "kill -9":
         assert proc.stdout.readline().strip() == "held"
-        with pytest.raises(RunDirBusyError, match=f"pid {proc.pid}"), hold_run_dir(tmp_path):
+        with pytest.raises(RunDirBusyError) as err, hold_run_dir(tmp_path):
             pass
+        message = str(err.value)
+        assert f"run dir {tmp_path} is in use by pid {proc.pid} " in message and "\n" not in message
         proc.kill()
     proc.wait(timeout=30)
     with hold_run_dir(tmp_path):  # the lock of a dead process is stale
