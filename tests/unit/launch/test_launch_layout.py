@@ -16,6 +16,9 @@ FOUR = ["0", "1", "2", "3"]
     [
         (["hardware=cpu"], None, 1, (), None, None, False),
         (["hardware=cpu_ddp"], None, 2, (), None, None, True),
+        (["hardware=cpu_zero2"], None, 2, (), None, 2, True),  # DeepSpeed's CPU accelerator, gloo
+        (["hardware=cpu_zero3"], None, 2, (), None, 3, True),
+        (["hardware=cpu_vllm"], None, 1, (), None, None, False),  # vLLM-CPU colocated, in-process
         (["hardware=single_gpu"], ["0"], 1, ("0",), None, None, False),  # vLLM colocated, in-process
         (["hardware=local_4gpu"], FOUR, 3, ("0", "1", "2"), "3", 2, True),
         (["hardware=local_4gpu", "hardware.deepspeed=zero3"], FOUR, 3, ("0", "1", "2"), "3", 3, True),
@@ -50,7 +53,7 @@ def test_single_gpu_colocates_vllm(compose_cfg):
         (["hardware.num_training_processes=4"], "need 5 GPUs"),
         (["hardware.vllm_server_gpu=4"], "hardware.vllm_server_gpu=4"),
         (["hardware.vllm_mode=remote"], "hardware.vllm_mode"),
-        (["hardware=cpu", "hardware.deepspeed=zero2"], "DeepSpeed needs CUDA GPUs"),
+        (["hardware=cpu_zero2", "hardware.deepspeed=zero1"], "hardware.deepspeed"),
         (["trainer.num_generations=5"], "trainer.num_generations=5"),
         (["trainer.per_device_train_batch_size=5", "trainer.gradient_accumulation_steps=1"], "= 15 is not"),
         (["run.resume=sometimes"], "run.resume"),
