@@ -29,7 +29,8 @@ An argparse command uses `ArgumentParser` (one-line usage errors), `setup_loggin
         ...
 
 `python -m <module> --help` prints the command's summary, the config groups it uses with each
-option's first comment line, other keys, and the examples; `--hydra-help` still shows Hydra's flags.
+option's first comment line, other keys, and the examples (built in openrs/cli_help.py); `--hydra-help`
+still shows Hydra's flags.
 """
 
 from __future__ import annotations
@@ -43,15 +44,14 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, NoReturn
 
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf.errors import OmegaConfBaseException
 
+from openrs.cli_help import CONF_DIR, Command, examples_text, groups_text, help_text
 from openrs.errors import OpenRSError
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 # Hydra's own job-logging format, so that Hydra and argparse commands log alike.
 LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
 EXIT_USER_ERROR = 2
@@ -60,31 +60,6 @@ USER_ERRORS = (OpenRSError, HydraException, OmegaConfBaseException)
 # Libraries whose INFO chatter hides openrs's own lines.
 QUIET_LOGGERS = ("httpx", "urllib3", "filelock", "datasets", "matplotlib", "torch.distributed")
 _OMEGACONF_DETAIL = ("full_key:", "reference_type=", "object_type=")
-
-
-@dataclasses.dataclass(frozen=True)
-class Command:
-    """How one openrs command describes itself in --help and names itself in its errors."""
-
-    name: str  # the console script is `openrs-<name>`
-    module: str  # `python -m <module>`
-    summary: str
-    config_name: str | None = None  # the primary config in conf/ (Hydra commands)
-    usage: str = "[GROUP=OPTION ...] [KEY=VALUE ...]"
-    groups: tuple[str, ...] = ()  # config groups (conf/<group>/) the command uses
-    presets: tuple[str, ...] = ()  # groups added with `+group=option` (e.g. experiment)
-    keys: str = ""  # other keys worth knowing, one line
-    examples: tuple[tuple[str, str], ...] = ()  # (command line, what it does)
-    # Dotted path of a function run before a Hydra task (after composing), e.g. to quiet progress bars.
-    setup: str | None = None
-
-    @property
-    def script(self) -> str:
-        return f"openrs-{self.name}"
-
-    @property
-    def logger(self) -> logging.Logger:
-        return logging.getLogger(self.module.removesuffix(".__main__"))
 
 
 def setup_logging(level: int = logging.INFO) -> None:
@@ -172,7 +147,7 @@ class ArgumentParser(argparse.ArgumentParser):
         self.command = command
         kwargs.setdefault("prog", f"python -m {command.module}")
         kwargs.setdefault("description", f"{command.summary}\n(also installed as `{command.script}`)")
-        epilog = [groups_text(command), _examples_text(command)]
+        epilog = [groups_text(command), examples_text(command)]
         kwargs.setdefault("epilog", "\n\n".join(part for part in epilog if part))
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(**kwargs)
@@ -181,79 +156,6 @@ class ArgumentParser(argparse.ArgumentParser):
         setup_logging()
         self.command.logger.error("%s (see `%s --help`)", message, self.prog)
         sys.exit(EXIT_USER_ERROR)
-
-
-def _examples_text(command: Command) -> str:
-    if not command.examples:
-        return ""
-    width = max(len(line) for line, _ in command.examples)
-    return "examples:\n" + "\n".join(f"  {line:<{width}}  # {what}" for line, what in command.examples)
-
-
-def option_description(path: Path) -> str:
-    """The first comment line of a config file (its description), without `# @package` lines."""
-    for line in path.read_text().splitlines():
-        text = line.strip()
-        if not text.startswith("#"):
-            break
-        text = text.lstrip("#").strip()
-        if text and not text.startswith("@package"):
-            return text
-    return ""
-
-
-def group_options(group: str, conf_dir: Path = CONF_DIR) -> dict[str, str]:
-    """{option: description} for the YAML options of conf/<group>/ (no `base_*` schema entries)."""
-    files = sorted((conf_dir / group).glob("*.yaml"))
-    return {p.stem: option_description(p) for p in files if not p.stem.startswith("base_")}
-
-
-def default_choices(config_name: str, conf_dir: Path = CONF_DIR) -> dict[str, str]:
-    """{group: option} the command's config picks with no overrides (presets like default_run included)."""
-    from hydra import compose, initialize_config_dir
-
-    try:
-        with initialize_config_dir(config_dir=str(conf_dir), version_base="1.3"):
-            choices = compose(config_name, return_hydra_config=True).hydra.runtime.choices
-    except Exception:  # a help text without default marks beats none at all
-        return {}
-    return {str(group): str(option) for group, option in choices.items()}
-
-
-def groups_text(command: Command, width: int = 110) -> str:
-    """The config groups a command uses, each option with its file's first comment line."""
-    defaults = default_choices(command.config_name) if command.config_name else {}
-    lines = []
-    sections = [("config groups (GROUP=OPTION, * = default)", command.groups, ""),
-                ("presets (+GROUP=OPTION)", command.presets, "+")]  # fmt: skip
-    for title, groups, prefix in sections:
-        if not groups:
-            continue
-        lines += ["", f"{title}:"]
-        for group in groups:
-            lines.append(f"  {prefix}{group}=")
-            options = group_options(group)
-            name_width = max((len(o) for o in options), default=0) + 2
-            for option, description in options.items():
-                mark = "*" if defaults.get(group) == option else " "
-                row = f"    {mark}{option:<{name_width}}{description.rstrip(':;,')}"
-                lines.append(row if len(row) <= width else row[: width - 3] + "...")
-    return "\n".join(lines).lstrip("\n")
-
-
-def help_text(command: Command) -> str:
-    """A Hydra command's --help: usage, summary, its config groups and options, other keys, examples."""
-    lines = [f"usage: python -m {command.module} {command.usage}", f"       {command.script} {command.usage}"]
-    lines += ["", command.summary, "", groups_text(command)]
-    if command.keys:
-        lines += ["", f"other keys: {command.keys}"]
-    if command.examples:
-        lines += ["", _examples_text(command)]
-    lines += [
-        "",
-        "`--cfg job` prints the composed config without running; `--hydra-help` shows Hydra's flags.",
-    ]
-    return "\n".join(lines)
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ The console scripts in pyproject.toml (`openrs-<name>`) and `python -m <module>`
 
 from __future__ import annotations
 
-from openrs.cli import Command
+from openrs.cli_help import Command
 
 TRAIN = Command(
     name="train",

@@ -1,4 +1,4 @@
-"""Shared fixtures: composing configs from conf/ without running Hydra's CLI."""
+"""Shared fixtures: composing configs from conf/ without running Hydra's CLI, and a tiny model dir."""
 
 from __future__ import annotations
 
@@ -29,3 +29,16 @@ def compose_cfg():
         return cfg, to_typed(cfg)
 
     return _compose
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory):
+    """A model dir (config.json, weights, tokenizer with chat template) of a tiny random Qwen2, built once."""
+    from openrs.config.schema import TinyModelConfig
+    from openrs.models.tiny import build_tiny_qwen2, build_tiny_tokenizer
+
+    path = tmp_path_factory.mktemp("tiny_model")
+    tokenizer = build_tiny_tokenizer()
+    build_tiny_qwen2(TinyModelConfig(), tokenizer, seed=0).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

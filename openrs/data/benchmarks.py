@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from openrs.errors import ConfigError
+from openrs.jsonl import read_json_lines
 
 BENCHMARK_DIR = Path(__file__).resolve().parent / "benchmarks"
 # The paper's evaluation suite, in the order of its results table.
@@ -21,5 +21,4 @@ def benchmark_path(name: str) -> Path:
 
 def load_benchmark(name: str) -> list[dict]:
     """Rows of benchmark `name`: dicts with at least `id`, `problem` and `answer` (strings)."""
-    with benchmark_path(name).open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return [row for _, row in read_json_lines(benchmark_path(name))]

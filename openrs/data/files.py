@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from openrs.errors import ConfigError
+from openrs.jsonl import parse_json_lines
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +63,8 @@ def check_json_file(path: Path) -> None:
             _check_rows(path, ((i, row, "item") for i, row in enumerate(rows, 1)))
         if rows is not None:
             return
-    _check_rows(path, _json_lines(path, text))
-
-
-def _json_lines(path: Path, text: str):
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line), "line"
-        except json.JSONDecodeError as err:
-            raise ConfigError(
-                f"dataset file {path}, line {number}: not valid JSON ({err.msg}, column {err.colno}); "
-                "fix or delete that line"
-            ) from None
+    lines = parse_json_lines(text, path, objects=False, where="dataset file {path}, line {line}")
+    _check_rows(path, ((number, row, "line") for number, row in lines))
 
 
 def _check_rows(path: Path, rows) -> None:

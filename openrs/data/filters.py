@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from openrs.data.prompts import prompt_token_ids
+
 log = logging.getLogger(__name__)
 
 
@@ -46,9 +48,7 @@ def with_prompt_tokens(ds, tokenizer):
     """Add a `prompt_tokens` column: the length of each chat-templated prompt, as TRL tokenises it."""
 
     def length(batch):
-        ids = tokenizer.apply_chat_template(batch["prompt"], add_generation_prompt=True, tokenize=True)
-        ids = ids["input_ids"] if hasattr(ids, "keys") else ids
-        return {"prompt_tokens": [len(x) for x in ids]}
+        return {"prompt_tokens": [len(ids) for ids in prompt_token_ids(batch["prompt"], tokenizer)]}
 
     return ds.map(length, batched=True, desc="prompt lengths")
 

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from openrs.errors import ConfigError
+from openrs.jsonl import json_line, parse_json_lines, rewrite_json_lines
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +34,11 @@ ROW_COLUMNS = {
 }
 
 
-def parse_row(line: str, where: str) -> dict:
-    """One stored row, or ConfigError naming `where` (file:line) and what to do."""
-    advice = "delete that line (or the file) and it is generated again"
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise ConfigError(f"{where}: not valid JSON ({err.msg}); {advice}") from None
-    if not isinstance(row, dict):
-        raise ConfigError(f"{where}: expected a JSON object; {advice}")
+REGENERATE = "delete that line (or the file) and it is generated again"
+
+
+def check_row(row: dict, where: str) -> dict:
+    """A stored row with the columns it needs, or ConfigError naming `where` (file:line) and what to do."""
     for name, types in ROW_COLUMNS.items():
         value = row.get(name)
         allowed = types if isinstance(types, tuple) else (types,)
@@ -52,10 +49,10 @@ def parse_row(line: str, where: str) -> dict:
         ):
             got = "missing" if name not in row else type(value).__name__
             raise ConfigError(
-                f"{where}: '{name}' must be {' or '.join(t.__name__ for t in allowed)}, got {got}; {advice}"
+                f"{where}: '{name}' must be {' or '.join(t.__name__ for t in allowed)}, got {got}; {REGENERATE}"
             )
     if "answer" in row and row["answer"] is not None and not isinstance(row["answer"], str):
-        raise ConfigError(f"{where}: 'answer' must be a string or null; {advice}")
+        raise ConfigError(f"{where}: 'answer' must be a string or null; {REGENERATE}")
     return row
 
 
@@ -102,19 +99,14 @@ class CompletionStore:
             text = text[: text.rfind("\n") + 1]
             path.write_text(text, encoding="utf-8")
         rows: dict[tuple[str, int], dict] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                row = parse_row(line, f"{path}:{number}")
-                rows[(str(row["id"]), int(row["sample"]))] = row
+        for number, row in parse_json_lines(text, path, advice=REGENERATE):
+            check_row(row, f"{path}:{number}")
+            rows[(str(row["id"]), int(row["sample"]))] = row
         return rows
 
     def rewrite(self, benchmark: str, rows: list[dict]) -> None:
         """Replace a benchmark's rows (after re-scoring) through a temporary file, so no row is lost."""
-        path = self.path(benchmark)
-        tmp = path.with_suffix(".jsonl.tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-        tmp.replace(path)
+        rewrite_json_lines(self.path(benchmark), rows)
 
     def append(self, benchmark: str, rows: list[dict]) -> None:
         """Append rows and flush them to disk, so that an interrupted run loses at most one chunk."""
@@ -122,5 +114,5 @@ class CompletionStore:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
         with self.path(benchmark).open("a", encoding="utf-8") as f:
-            f.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+            f.writelines(json_line(row) for row in rows)
             f.flush()

@@ -1,4 +1,4 @@
-"""Reading what evaluation is given, failing in one line that names the file: JSONL rows and model dirs."""
+"""Reading what evaluation is given, failing in one line that names the file: row columns and model dirs."""
 
 from __future__ import annotations
 
@@ -9,32 +9,6 @@ from pathlib import Path
 from openrs.errors import ConfigError
 
 WEIGHT_INDEXES = ("model.safetensors.index.json", "pytorch_model.bin.index.json")
-
-
-def read_jsonl(path: Path) -> list[tuple[int, dict]]:
-    """(line number, object) for every non-blank line; ConfigError for a missing, empty or malformed file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path} not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"{path} cannot be read ({type(err).__name__}: {err})") from None
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ConfigError(
-                f"{path}:{number}: not valid JSON ({err.msg}); fix or delete that line"
-            ) from None
-        if not isinstance(row, dict):
-            raise ConfigError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-        rows.append((number, row))
-    if not rows:
-        raise ConfigError(f"{path} is empty: expected one JSON object per line")
-    return rows
 
 
 def column(row: dict, name: str, types: type | tuple[type, ...], where: str) -> object:

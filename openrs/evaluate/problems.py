@@ -9,8 +9,9 @@ from openrs.data.benchmarks import benchmark_path
 from openrs.data.prompts import build_conversation
 from openrs.errors import ConfigError
 from openrs.evaluate.config import PROBLEM_PLACEHOLDER, ProtocolConfig
-from openrs.evaluate.files import column, read_jsonl
+from openrs.evaluate.files import column
 from openrs.evaluate.paper_checker import GOLD_SOURCES
+from openrs.jsonl import read_json_lines
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,10 @@ def load_problems(
 ) -> list[Problem]:
     """The first `limit` (all when None) problems of a benchmark: the packaged copy or `benchmark_dir/<name>.jsonl`."""
     path = benchmark_path(benchmark) if benchmark_dir is None else Path(benchmark_dir) / f"{benchmark}.jsonl"
-    problems = [_problem(benchmark, row, f"{path}:{n}", n, checker) for n, row in read_jsonl(path)]
+    rows = read_json_lines(path)
+    if not rows:
+        raise ConfigError(f"{path} is empty: expected one JSON object per line")
+    problems = [_problem(benchmark, row, f"{path}:{n}", n, checker) for n, row in rows]
     seen: set[str] = set()
     for p in problems:
         if p.id in seen:

@@ -6,7 +6,7 @@ import logging
 import time
 
 from openrs.config.schema import WarmupConfig
-from openrs.data.prompts import build_conversation
+from openrs.data.prompts import build_conversation, prompt_token_ids
 from openrs.data.sources import import_generator
 
 log = logging.getLogger(__name__)
@@ -24,11 +24,9 @@ def encode_demonstrations(
     rows: list[dict[str, str]], tokenizer, system_prompt: str
 ) -> list[tuple[list, int]]:
     """Token ids of each templated prompt + completion + EOS, with the prompt's length (not trained on)."""
+    prompts = prompt_token_ids([build_conversation(system_prompt, row["problem"]) for row in rows], tokenizer)
     encoded = []
-    for row in rows:
-        messages = build_conversation(system_prompt, row["problem"])
-        prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        prompt = list(prompt["input_ids"] if hasattr(prompt, "keys") else prompt)
+    for row, prompt in zip(rows, prompts, strict=True):
         completion = tokenizer(row["completion"], add_special_tokens=False)["input_ids"]
         encoded.append((prompt + completion + [tokenizer.eos_token_id], len(prompt)))
     return encoded

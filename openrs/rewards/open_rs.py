@@ -8,6 +8,10 @@ the completion's parse in math-verify's *gold* position, as the original passed 
 reward normalised `boxed="all"`, its cosine and length rewards `boxed=True` (which latex2sympy2_extended
 1.11 treats as neither "all" nor "last": a boxed match found by the plain `\\boxed{...}` pattern is still
 cut to its last box by math-verify, one found inside `$...$` keeps its `\\boxed`).
+
+TRL's own `trl.rewards.accuracy_reward` and `get_cosine_scaled_reward` are not this check: they parse
+the gold with math-verify's default extraction, call `verify(gold, answer)`, and bound time with
+math-verify's signals (main thread only), so openrs does not use them.
 """
 
 from __future__ import annotations

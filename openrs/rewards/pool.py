@@ -6,6 +6,9 @@ thread. A pebble `ProcessPool` kills and replaces a worker whose check passes `t
 caps its address space. Plain numbers are decided here without sympy; each distinct (gold, answer)
 is checked once and remembered (a timed-out one too); a gold that checks time out against is found
 out once (_probe_golds) and its answers score TIMEOUT from then on, without a check.
+
+Checkers are spawned (not forked), so, as with any spawning multiprocessing code, a script that calls
+the rewards keeps its top-level work under `if __name__ == "__main__":` (`python -m openrs.train` does).
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ as TRL sums them: a null is left out; null when all are). Nothing but the reward
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from openrs.cli import Command, hydra_command, setup_logging
 from openrs.config.schema import TrainConfig
 from openrs.config.store import register_configs
 from openrs.errors import ConfigError
+from openrs.jsonl import json_line, read_json_lines
 from openrs.rewards.build import NamedReward, build_named_reward_funcs, gold_column_of
 
 log = logging.getLogger("openrs.rewards.score")
@@ -67,18 +67,7 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     """The JSON objects of a JSONL file; ConfigError naming the file (and line) if it cannot be read."""
     if not path.is_file():
         raise ConfigError(f"input={path}: no such file")
-    rows = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise ConfigError(f"{path}:{number}: not valid JSON ({err.msg})") from None
-            if not isinstance(row, dict):
-                raise ConfigError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-            rows.append(row)
+    rows = [row for _, row in read_json_lines(path)]
     if not rows:
         raise ConfigError(f"{path}: no rows to score")
     return rows
@@ -124,8 +113,7 @@ def write_rows(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8") as out:
-            for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.writelines(json_line(row) for row in rows)
     except OSError as err:
         raise ConfigError(f"output={path}: cannot write ({err.strerror or err})") from None
 

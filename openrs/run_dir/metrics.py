@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
+
+from openrs.jsonl import json_line, read_json_lines_skipping, rewrite_json_lines
 
 log = logging.getLogger(__name__)
 
 
 def read_metrics_rows(path: str | Path) -> tuple[list[dict], int]:
     """The rows of a metrics.jsonl, and how many lines could not be parsed (a half-written last one)."""
-    path = Path(path)
-    rows, skipped = [], 0
-    if not path.is_file():
-        return rows, skipped
-    for line in path.read_text(errors="replace").splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            skipped += 1
-            continue
-        if isinstance(row, dict):
-            rows.append(row)
-        else:
-            skipped += 1
-    return rows, skipped
+    return read_json_lines_skipping(path)
 
 
 def read_metrics(path: str | Path) -> list[dict]:
@@ -48,7 +33,7 @@ def append_metrics(path: str | Path, row: dict) -> None:
         if fh.tell():
             fh.seek(-1, os.SEEK_END)
             needs_newline = fh.read(1) != b"\n"
-        fh.write(("\n" if needs_newline else "").encode() + (json.dumps(row) + "\n").encode())
+        fh.write((("\n" if needs_newline else "") + json_line(row)).encode())
 
 
 def trim_metrics(path: str | Path, last_step: int) -> int:
@@ -60,7 +45,5 @@ def trim_metrics(path: str | Path, last_step: int) -> int:
     if not path.exists():
         return 0
     kept = [row for row in read_metrics(path) if row.get("step", 0) <= last_step]
-    tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(json.dumps(row) + "\n" for row in kept))
-    os.replace(tmp, path)  # atomic: a kill during the rewrite leaves the old file, not half of it
+    rewrite_json_lines(path, kept)
     return len(kept)

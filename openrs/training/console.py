@@ -62,7 +62,7 @@ def step_line(step: int, max_steps: int, logs: dict, seconds: float | None) -> s
 
 def next_commands(run_dir: Path, device: str, experiment: str = "") -> list[tuple[str, str]]:
     """(command, what it does) to try after a run of `experiment` (a conf/experiment option or not)."""
-    from openrs.cli import CONF_DIR
+    from openrs.cli_help import CONF_DIR
 
     smoke = " eval=smoke" if device == "cpu" else ""
     preset = f" +experiment={experiment}" if (CONF_DIR / "experiment" / f"{experiment}.yaml").exists() else ""

@@ -92,6 +92,7 @@ def test_the_default_rewards_read_the_answer_column(tmp_path: Path) -> None:
         (["input=in.jsonl", "output=o.jsonl"], [{"answer": "5"}], "row 1 has no 'completion' column"),
         (["input=in.jsonl", "output=o.jsonl"], [{"completion": ["x"], "answer": "5"}], "'completion' must be a string"),
         (["input=in.jsonl", "output=o.jsonl"], [], "no rows to score"),
+        (["input=bad.jsonl", "output=o.jsonl"], None, "bad.jsonl:2: not valid JSON"),
         (["input=in.jsonl"], ROWS, "output"),
         (["input=in.jsonl", "output=o.jsonl", "+reward.funcs.accuracy.checkr=open_rs"], ROWS,
          "reward.funcs.accuracy.checkr: not a parameter"),
@@ -100,6 +101,7 @@ def test_the_default_rewards_read_the_answer_column(tmp_path: Path) -> None:
 def test_bad_input_ends_in_one_line_and_exit_2(
     tmp_path: Path, args: list[str], rows: list | None, message: str
 ) -> None:
+    (tmp_path / "bad.jsonl").write_text('{"completion": "x", "answer": "5"}\n{"completion": "x"\n')
     result = run_score(tmp_path, *args, rows=rows)
     errors = [line for line in result.stderr.splitlines() if "import time:" not in line and line.strip()]
     assert result.returncode == 2, result.stderr[-2000:]

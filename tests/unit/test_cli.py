@@ -8,7 +8,7 @@ import re
 import pytest
 from hydra import compose, initialize_config_dir
 
-from openrs import cli
+from openrs import cli, cli_help
 from openrs.commands import COMMANDS, TRAIN
 from openrs.config.store import register_configs, to_typed
 from openrs.errors import ConfigError
@@ -90,4 +90,4 @@ def test_train_help_marks_the_default_options_and_lists_no_evaluation_group():
 def test_option_description_is_the_first_comment_line(tmp_path):
     path = tmp_path / "x.yaml"
     path.write_text("# @package _global_\n# What it is.\n# More.\nkey: 1\n")
-    assert cli.option_description(path) == "What it is."
+    assert cli_help.option_description(path) == "What it is."

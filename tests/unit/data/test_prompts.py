@@ -9,7 +9,7 @@ import datasets
 import pytest
 
 from openrs.data.build import add_prompts
-from openrs.data.prompts import build_conversation
+from openrs.data.prompts import build_conversation, prompt_token_ids
 from openrs.evaluate.config import PROBLEM_PLACEHOLDER, ProtocolConfig
 from openrs.evaluate.problems import prompt_text
 from openrs.micro_repro import evaluation
@@ -67,6 +67,18 @@ def test_every_prompt_builder_templates_the_same_text(monkeypatch, system_prompt
     assert tokenizer.decode(ids[:prompt_len]) == expected
     assert templated(held_out) == expected
     assert prompt_text(PROBLEM, protocol, tokenizer) == expected
+
+
+def test_prompt_token_ids_are_the_templated_text_tokenised_once():
+    """The ids the length filters and the warm-up use: the template's text, no second BOS, batch = one by one."""
+    tokenizer = build_tiny_tokenizer(300)
+    conversations = [build_conversation("Add.", PROBLEM), build_conversation(None, "1+2=")]
+    ids = prompt_token_ids(conversations, tokenizer)
+    for conversation, row in zip(conversations, ids, strict=True):
+        text = tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
+        assert row == tokenizer(text, add_special_tokens=False)["input_ids"]
+        assert prompt_token_ids([conversation], tokenizer) == [row]
+    assert len(ids[0]) > len(ids[1]) and prompt_token_ids([], tokenizer) == []
 
 
 def test_only_the_prompt_helper_writes_system_or_user_messages():

@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from openrs.models.tiny import build_tiny_qwen2, build_tiny_tokenizer  # noqa: E402
+from openrs.models.tiny import build_tiny_tokenizer  # noqa: E402
 from openrs.training.grpo_args import build_grpo_config  # noqa: E402
 from openrs.training.trainer import build_trainer  # noqa: E402
 
@@ -28,17 +28,6 @@ PROMPT = [{"role": "system", "content": "Think step by step, then give the answe
 def length_reward(completions, **kwargs) -> list[float]:
     """A reward that varies a little within a group (so the 1e-4 in the advantages shows): 0.001 x chars."""
     return [1e-3 * len(c[0]["content"]) for c in completions]
-
-
-@pytest.fixture(scope="module")
-def tiny_model_dir(tmp_path_factory):
-    from openrs.config.schema import TinyModelConfig
-
-    path = tmp_path_factory.mktemp("tiny")
-    tokenizer = build_tiny_tokenizer()
-    build_tiny_qwen2(TinyModelConfig(), tokenizer, seed=0).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
 
 
 def make_trainer(compose_cfg, model_dir, tmp_path, overrides):
