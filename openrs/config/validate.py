@@ -12,12 +12,15 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from openrs.config.schema import ModelConfig, TinyModelConfig, TrainConfig
+from openrs.data.filters import LONG_PROMPT_MODES
 from openrs.errors import ConfigError
 
 # TRL 1.16's GRPOConfig.loss_type and scale_rewards values (grpo_config.py, grpo_trainer.py).
 LOSS_TYPES = ("grpo", "dr_grpo", "dapo", "bnpo", "cispo", "sapo", "luspo", "vespo")
 SCALE_REWARDS = ("group", "batch", "none")
 DTYPES = ("bfloat16", "float16", "float32", "auto")
+# transformers 5.17's HubStrategy values (TRL's GRPOConfig inherits `hub_strategy` from TrainingArguments).
+HUB_STRATEGIES = ("end", "every_save", "checkpoint", "all_checkpoints")
 # transformers 5.17's AttentionInterface keys plus "eager"; "org/repo" names a Hub kernel.
 ATTN_IMPLEMENTATIONS = (
     "eager", "sdpa", "flash_attention_2", "flash_attention_3", "flash_attention_4", "flex_attention",
@@ -118,9 +121,11 @@ def value_rules(cfg: TrainConfig) -> list[tuple[bool, str]]:
         _positive("dataset.max_prompt_length", data.max_prompt_length, " (tokens)"),
         _rule("dataset.max_rows", data.max_rows, data.max_rows is None or data.max_rows > 0,
               "must be null (all) or > 0"),
+        _choice("dataset.long_prompts", data.long_prompts, LONG_PROMPT_MODES),
         _rule("hardware.vllm_gpu_memory_utilization", hw.vllm_gpu_memory_utilization,
               0 < hw.vllm_gpu_memory_utilization <= 1, "must be in (0, 1]"),
         _positive("run.hub_timeout_s", cfg.run.hub_timeout_s, " (seconds)"),
+        _choice("run.hub_strategy", cfg.run.hub_strategy, HUB_STRATEGIES),
         _rule("seed", cfg.seed, cfg.seed >= 0, "must be >= 0"),
     ]  # fmt: skip
 

@@ -33,7 +33,7 @@ REPRODUCED = ("loss", "grad_norm", "learning_rate", "num_tokens", "completions/m
 
 def _command(run_dir: Path, hardware: str, *overrides: str) -> list[str]:
     return [
-        sys.executable, "-m", "openrs.train", "+experiment=tiny", f"hardware={hardware}", f"hydra.run.dir={run_dir}",
+        sys.executable, "-m", "openrs.train", f"hardware={hardware}", f"hydra.run.dir={run_dir}",
         *TINY, *overrides,
     ]  # fmt: skip
 

@@ -1,4 +1,4 @@
-"""`python -m openrs.train` into a run dir it cannot use: one line naming the dir, exit 2, nothing written."""
+"""`python -m openrs.train` (or `openrs.evaluate`) into a run dir it cannot use: one line naming the dir, exit 2."""
 
 from __future__ import annotations
 
@@ -11,20 +11,35 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+TRAIN = ("openrs.train", "+experiment=tiny")
+EVALUATE = ("openrs.evaluate", "model_path=unused", "eval=smoke")
+
+
 @pytest.mark.parametrize(
-    ("key", "where", "message"),
+    ("command", "key", "where", "message"),
     [
-        ("hydra.run.dir", "file", "run dir {path} is a file, not a folder; choose another hydra.run.dir"),
-        ("hydra.run.dir", "file/run", "cannot create run dir {path}: Not a directory"),
-        ("hydra.sweep.dir", "file", "run dir {path} is a file, not a folder"),
+        (
+            TRAIN,
+            "hydra.run.dir",
+            "file",
+            "run dir {path} is a file, not a folder; choose another hydra.run.dir",
+        ),
+        (TRAIN, "hydra.run.dir", "file/run", "cannot create run dir {path}: Not a directory"),
+        (TRAIN, "hydra.sweep.dir", "file", "run dir {path} is a file, not a folder"),
+        (
+            EVALUATE,
+            "hydra.run.dir",
+            "file",
+            "run dir {path} is a file, not a folder; choose another hydra.run.dir",
+        ),
     ],
 )
-def test_an_unusable_run_dir_is_one_line(tmp_path, key, where, message):
+def test_an_unusable_run_dir_is_one_line(tmp_path, command, key, where, message):
     (tmp_path / "file").write_text("not a folder\n")
     path = tmp_path / where
     multirun = ["-m", "seed=1,2"] if key == "hydra.sweep.dir" else []
     result = subprocess.run(
-        [sys.executable, "-m", "openrs.train", *multirun, "+experiment=tiny", f"{key}={path}"],
+        [sys.executable, "-m", command[0], *multirun, *command[1:], f"{key}={path}"],
         cwd=REPO, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openrs.config.validate import is_reward_function, validate_train_config
+from openrs.config.validate import HUB_STRATEGIES, is_reward_function, validate_train_config
 from openrs.errors import ConfigError
 from tests.conftest import group_options
 
@@ -32,6 +32,8 @@ BAD_VALUES = [
     ("model.tiny.num_key_value_heads=3", "model.tiny.num_key_value_heads=3 is not allowed: must divide model.tiny.num_attention_heads=4"),
     ("model.tiny.warmup.steps=0", "model.tiny.warmup.steps=0 is not allowed: must be > 0"),
     ("dataset.max_rows=0", "dataset.max_rows=0 is not allowed: must be null (all) or > 0"),
+    ("dataset.long_prompts=cut", "dataset.long_prompts='cut' is not allowed: must be one of drop, truncate"),
+    ("run.hub_strategy=every_step", "run.hub_strategy='every_step' is not allowed: must be one of end, every_save, checkpoint, all_checkpoints"),
     ("seed=-1", "seed=-1 is not allowed: must be >= 0"),
     (
         ["reward.funcs.accuracy.weight=0", "reward.funcs.format.weight=0"],
@@ -90,3 +92,9 @@ def test_a_reward_left_out_by_weight_0_is_not_imported(compose_cfg):
 )
 def test_what_counts_as_a_reward_function(func, is_reward):
     assert is_reward_function(func) is is_reward
+
+
+def test_hub_strategies_are_those_the_installed_transformers_accepts():
+    from transformers.trainer_utils import HubStrategy
+
+    assert set(HUB_STRATEGIES) == {strategy.value for strategy in HubStrategy}
