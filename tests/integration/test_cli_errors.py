@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.integration.cli_helpers import run_command
 
 # (module, arguments, text the single ERROR line must contain)
 MISTAKES = [
@@ -34,16 +33,9 @@ MISTAKES = [
 
 def run(module_or_script: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     """`python -m <module> args`, or `<script path> args`, from `cwd` (training runs go to cwd/run)."""
-    is_script = os.sep in module_or_script
-    command = [module_or_script] if is_script else [sys.executable, "-m", module_or_script]
     if module_or_script.endswith(("openrs.train", "openrs-train")):
         args = [*args, f"hydra.run.dir={cwd / 'run'}"]
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run(
-        [*command, *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
+    return run_command(module_or_script, *args, cwd=cwd, timeout=300)
 
 
 @pytest.mark.parametrize(

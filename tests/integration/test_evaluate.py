@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from openrs.data.benchmarks import BENCHMARKS
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def run_cli(module: str, *overrides: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run a CLI as a user would, from the repo root, offline, with stdin closed."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline"}
-    return subprocess.run(
-        [sys.executable, "-m", module, *overrides],
-        cwd=REPO, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
+from tests.integration.cli_helpers import run_command
 
 
 @pytest.fixture(scope="module")
 def training_run(tmp_path_factory) -> Path:
     """A real tiny GRPO run: init_model plus checkpoints/checkpoint-2 and checkpoint-4."""
     run_dir = tmp_path_factory.mktemp("train") / "run"
-    result = run_cli("openrs.train", "+experiment=tiny", f"hydra.run.dir={run_dir}")
+    result = run_command("openrs.train", "+experiment=tiny", f"hydra.run.dir={run_dir}", WANDB_MODE="offline")
     assert result.returncode == 0, result.stderr[-3000:]
     return run_dir
 
@@ -44,7 +31,7 @@ def test_every_checkpoint_of_a_run_on_all_five_benchmarks_then_a_rerun_resumes(t
         "backend.cpu_threads=1",
         f"hydra.run.dir={out}",
     )
-    result = run_cli("openrs.evaluate", *args)
+    result = run_command("openrs.evaluate", *args)
     assert result.returncode == 0, result.stderr[-3000:]
 
     results = json.loads((out / "results.json").read_text())
@@ -77,7 +64,7 @@ def test_every_checkpoint_of_a_run_on_all_five_benchmarks_then_a_rerun_resumes(t
     assert (out / "accuracy_vs_step.png").read_bytes()[:4] == b"\x89PNG"
 
     before = {p: p.read_text() for p in out.glob("*/completions/*.jsonl")}
-    rerun = run_cli("openrs.evaluate", *args)
+    rerun = run_command("openrs.evaluate", *args)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     again = json.loads((out / "results.json").read_text())
     assert [t["generated_now"] for t in again["targets"]] == [0, 0, 0]
@@ -99,7 +86,7 @@ def test_bad_input_fails_in_one_line_with_exit_code_2(override, expected, tmp_pa
     (run_dir / "checkpoints").mkdir(parents=True)
     (run_dir / "summary.json").write_text("{}")
     override = override.replace("RUN_WITHOUT_CHECKPOINTS", str(run_dir))
-    result = run_cli("openrs.evaluate", override, f"hydra.run.dir={tmp_path / 'eval'}", timeout=120)
+    result = run_command("openrs.evaluate", override, f"hydra.run.dir={tmp_path / 'eval'}", timeout=120)
     output = result.stdout + result.stderr
     assert result.returncode == 2, output[-2000:]
     assert "Traceback" not in output
@@ -158,7 +145,7 @@ def bad_file_case(case: str, tmp: Path) -> tuple[list[str], str]:
 )  # fmt: skip
 def test_bad_files_fail_in_one_line_naming_the_file(case, tmp_path):
     overrides, expected = bad_file_case(case, tmp_path)
-    result = run_cli("openrs.evaluate", *overrides, f"hydra.run.dir={tmp_path / 'eval'}", timeout=120)
+    result = run_command("openrs.evaluate", *overrides, f"hydra.run.dir={tmp_path / 'eval'}", timeout=120)
     output = result.stdout + result.stderr
     assert result.returncode == 2, output[-2000:]
     assert "Traceback" not in output
@@ -169,7 +156,7 @@ def test_bad_files_fail_in_one_line_naming_the_file(case, tmp_path):
 def test_an_unwritable_run_dir_fails_in_one_line(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("")
-    result = run_cli("openrs.evaluate", "eval=smoke", f"hydra.run.dir={blocker / 'eval'}", timeout=120)
+    result = run_command("openrs.evaluate", "eval=smoke", f"hydra.run.dir={blocker / 'eval'}", timeout=120)
     output = result.stdout + result.stderr
     assert result.returncode == 2 and "Traceback" not in output, output[-2000:]
     errors = [line for line in output.splitlines() if "ERROR" in line or "Not a directory" in line]

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
+from tests.integration.cli_helpers import run_command
 
 TRAIN = ("openrs.train", "+experiment=tiny")
 EVALUATE = ("openrs.evaluate", "model_path=unused", "eval=smoke")
@@ -38,10 +33,7 @@ def test_an_unusable_run_dir_is_one_line(tmp_path, command, key, where, message)
     (tmp_path / "file").write_text("not a folder\n")
     path = tmp_path / where
     multirun = ["-m", "seed=1,2"] if key == "hydra.sweep.dir" else []
-    result = subprocess.run(
-        [sys.executable, "-m", command[0], *multirun, *command[1:], f"{key}={path}"],
-        cwd=REPO, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    result = run_command(command[0], *multirun, *command[1:], f"{key}={path}", timeout=120)
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert result.returncode == 2, lines
     assert len(lines) == 1 and message.format(path=path) in lines[0], lines

@@ -5,23 +5,21 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.integration.cli_helpers import run_command
 
 
 def run_train(*overrides: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the CLI as a user would, from the repo root, with stdin closed."""
-    env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0")}
-    return subprocess.run(
-        [sys.executable, "-m", "openrs.train", *overrides],
-        cwd=REPO, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
+    # Online unless told: the exp2 check below needs the Hub to be unreachable, not switched off.
+    return run_command(
+        "openrs.train", *overrides, timeout=timeout, HF_HUB_OFFLINE=os.environ.get("HF_HUB_OFFLINE", "0")
+    )
 
 
 @pytest.fixture(scope="module")

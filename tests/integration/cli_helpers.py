@@ -1,0 +1,26 @@
+"""Running an openrs command as a user does: a subprocess with stdin closed, its output captured, offline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_command(
+    module: str, *args: str, cwd: Path = REPO, timeout: int = 600, **env: str
+) -> subprocess.CompletedProcess:
+    """`python -m <module> args` (or the console script at the path `module`) from `cwd`.
+
+    `env` entries override the environment: HF_HUB_OFFLINE=1 unless given; HYDRA_FULL_ERROR never set.
+    """
+    command = [module] if os.sep in module else [sys.executable, "-m", module]
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", **env}
+    environment.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.run(
+        [*command, *args],
+        cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=environment,
+    )  # fmt: skip
