@@ -21,6 +21,7 @@ from openrs.launch.server import (
     health_url,
     managed_server,
     stop_process_group,
+    stop_when_parent_dies,
     vllm_serve_command,
     with_free_ports,
 )
@@ -112,7 +113,7 @@ def start_vllm_server(cfg: TrainConfig, layout: ProcessLayout, model_path: str, 
 
 def run_to_completion(command: list[str], env: dict[str, str]) -> int:
     """Run `command` in its own session; if this process is interrupted, the whole session is stopped."""
-    proc = subprocess.Popen(command, env=env, start_new_session=True)
+    proc = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=stop_when_parent_dies())
     try:
         return proc.wait()
     finally:

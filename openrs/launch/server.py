@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import logging
 import os
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 VLLM_LOG_FILE = "vllm_server.log"
 STOP_GRACE_S = 30.0
 PROGRESS_EVERY_S = 10.0  # how often the wait for a server logs its progress
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class LaunchError(OpenRSError):
@@ -119,7 +121,12 @@ def managed_server(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log_file:
         proc = subprocess.Popen(
-            command, stdout=log_file, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=stop_when_parent_dies(),
         )
     log.info("started %s (pid %d), log: %s", " ".join(command[:2]), proc.pid, log_path)
     try:
@@ -152,6 +159,20 @@ def wait_healthy(proc: subprocess.Popen, url: str, log_path: Path, timeout_s: fl
             next_report = now + PROGRESS_EVERY_S
         time.sleep(1.0)
     log.info("server up at %s after %.0f s", url, time.monotonic() - began)
+
+
+def stop_when_parent_dies():
+    """A `preexec_fn` that has the child SIGTERMed when openrs dies, even by kill -9 (Linux; else None).
+
+    Launched processes run in their own session (so that openrs can stop the whole group), which also
+    shields them from the signals that end openrs's own group: without this, a kill -9 of openrs alone
+    would leave accelerate's processes or the vLLM server running.
+    """
+    return _term_on_parent_death if sys.platform == "linux" else None
+
+
+def _term_on_parent_death() -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def stop_process_group(proc: subprocess.Popen, grace_s: float = STOP_GRACE_S) -> int | None:

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import open_dict
@@ -49,3 +56,40 @@ def test_child_env_marks_children_and_hides_gpus_on_cpu(compose_cfg):
     _, cfg = compose_cfg(["hardware=cpu_ddp"])
     env = child_env(plan_layout(cfg.hardware), base={"PATH": "/bin", "CUDA_VISIBLE_DEVICES": "0"})
     assert env == {"PATH": "/bin", CHILD_ENV: "1", "CUDA_VISIBLE_DEVICES": ""}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purpose (its parent, init here, reaps it).
+    state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    return state != "Z"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="parent-death signals are Linux's")
+def test_launched_processes_stop_when_openrs_is_killed(tmp_path):
+    """kill -9 of openrs alone (not its launched session) still stops what it launched."""
+    pid_file = tmp_path / "child.pid"
+    child = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    parent = (
+        "import sys; from openrs.launch.runner import run_to_completion; "
+        f"run_to_completion([sys.executable, '-c', {child!r}], dict(__import__('os').environ))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", parent])
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the launched process never started"
+        time.sleep(0.1)
+    child_pid = int(pid_file.read_text())
+    assert _alive(child_pid)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = _alive(child_pid)
+    if alive:
+        os.kill(child_pid, signal.SIGKILL)
+    assert not alive, "the launched process outlived a kill -9 of openrs"
