@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from openrs.run_dir import last_checkpoint, read_metrics
+
+REPO = Path(__file__).resolve().parents[2]
 ACCOUNTING_TIMEOUT_S = 120.0
 # States after which sacct will not change a record any more.
 FINAL_STATES = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED")
@@ -48,6 +51,27 @@ def wait_for(
             proc.kill()
             pytest.fail(f"timed out waiting for {what}")
         time.sleep(0.1)
+
+
+def sweep_preempted_once(command: list[str], env: dict[str, str], sweep_dir: Path, point: int) -> dict:
+    """Run the sweep `command`; once point `point` saved a checkpoint, SIGUSR2 its job (as SLURM signals
+    a job before its time limit), then wait for the sweep to end."""
+    proc = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    run_dir = sweep_dir / str(point)
+    wait_for(lambda: last_checkpoint(run_dir) is not None, proc, f"point {point} saved a checkpoint")
+    preempted_after = max(row["step"] for row in read_metrics(run_dir / "metrics.jsonl"))
+    job = job_ids(sweep_dir)[point]
+    subprocess.run(["scancel", "--signal=USR2", job], check=True)
+    output, _ = proc.communicate(timeout=900)
+    return {
+        "run_dir": run_dir,
+        "job": job,
+        "returncode": proc.returncode,
+        "output": output,
+        "preempted_after": preempted_after,
+    }
 
 
 def job_ids(sweep_dir: Path) -> dict[int, str]:

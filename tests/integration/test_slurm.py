@@ -10,18 +10,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 import yaml
 
-from openrs.run_dir import last_checkpoint, read_metrics
-from tests.integration.slurm_helpers import idle_nodes, job_ids, wait_for, wait_for_states
+from openrs.run_dir import read_metrics
+from tests.integration.slurm_helpers import REPO, idle_nodes, job_ids, sweep_preempted_once, wait_for_states
 
-REPO = Path(__file__).resolve().parents[2]
 STEPS = 4
 
 
@@ -45,22 +42,9 @@ def slurm_sweep():
         "hardware=cpu,cpu_ddp", f"trainer.max_steps={STEPS}", "trainer.save_steps=2",
         "hydra.launcher.cpus_per_task=1", "hydra.launcher.timeout_min=30", f"hydra.sweep.dir={sweep_dir}",
     ]  # fmt: skip
-    proc = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    point = sweep_dir / "1"
-    wait_for(lambda: last_checkpoint(point) is not None, proc, "point 1 saved checkpoint-2")
-    preempted_after = max(row["step"] for row in read_metrics(point / "metrics.jsonl"))
-    job = job_ids(sweep_dir)[1]
-    subprocess.run(["scancel", "--signal=USR2", job], check=True)
-    output, _ = proc.communicate(timeout=900)
-    yield {
-        "dir": sweep_dir,
-        "returncode": proc.returncode,
-        "output": output,
-        "preempted_after": preempted_after,
-    }
-    if proc.returncode == 0:  # a failed sweep's folder stays, with submitit's logs in .submitit/
+    run = sweep_preempted_once(command, env, sweep_dir, point=1)
+    yield {**run, "dir": sweep_dir}
+    if run["returncode"] == 0:  # a failed sweep's folder stays, with submitit's logs in .submitit/
         shutil.rmtree(sweep_dir, ignore_errors=True)
 
 

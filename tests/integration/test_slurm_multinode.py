@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import uuid
 from importlib.util import find_spec
@@ -22,9 +21,14 @@ from pathlib import Path
 import pytest
 
 from openrs.run_dir import last_checkpoint, read_metrics
-from tests.integration.slurm_helpers import idle_nodes, job_ids, sacct_records, wait_for, wait_for_states
+from tests.integration.slurm_helpers import (
+    REPO,
+    idle_nodes,
+    sacct_records,
+    sweep_preempted_once,
+    wait_for_states,
+)
 
-REPO = Path(__file__).resolve().parents[2]
 STEPS = 4
 DEEPSPEED = find_spec("deepspeed") is not None
 
@@ -50,24 +54,9 @@ def two_node_run():
         f"trainer.max_steps={STEPS}", "trainer.save_steps=2",
         "hydra.launcher.cpus_per_task=1", "hydra.launcher.timeout_min=30", f"hydra.sweep.dir={sweep_dir}",
     ]  # fmt: skip
-    proc = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    run_dir = sweep_dir / "0"
-    wait_for(lambda: last_checkpoint(run_dir) is not None, proc, "the 2-node run saved checkpoint-2")
-    preempted_after = max(row["step"] for row in read_metrics(run_dir / "metrics.jsonl"))
-    job = job_ids(sweep_dir)[0]
-    subprocess.run(["scancel", "--signal=USR2", job], check=True)
-    output, _ = proc.communicate(timeout=900)
-    yield {
-        "run_dir": run_dir,
-        "job": job,
-        "returncode": proc.returncode,
-        "output": output,
-        "preempted_after": preempted_after,
-        "logs": sorted((sweep_dir / ".submitit" / job).glob("*_log.*")),
-    }
-    if proc.returncode == 0:  # a failed run's folder stays, with submitit's logs in .submitit/
+    run = sweep_preempted_once(command, env, sweep_dir, point=0)
+    yield {**run, "logs": sorted((sweep_dir / ".submitit" / run["job"]).glob("*_log.*"))}
+    if run["returncode"] == 0:  # a failed run's folder stays, with submitit's logs in .submitit/
         shutil.rmtree(sweep_dir, ignore_errors=True)
 
 
