@@ -132,11 +132,9 @@ def batch_sizes(trainer: TrainerConfig, hw: HardwareConfig) -> BatchSizes:
             f"trainer.num_generations={trainer.num_generations}: GRPO needs at least 2 per prompt"
         )
     generation_batch = trainer.extra.get("generation_batch_size")
-    steps = trainer.extra.get("steps_per_generation")
+    steps = trainer.steps_per_generation or trainer.extra.get("steps_per_generation")
     if generation_batch is not None and steps is not None:
-        raise ConfigError(
-            "set trainer.extra.generation_batch_size or trainer.extra.steps_per_generation, not both"
-        )
+        raise ConfigError("set trainer.extra.generation_batch_size or trainer.steps_per_generation, not both")
     if generation_batch is not None:
         if generation_batch % (per_device * processes):
             raise ConfigError(

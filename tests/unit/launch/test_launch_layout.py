@@ -80,8 +80,9 @@ def test_slurm_layout_passes_inside_a_slurm_job(compose_cfg, monkeypatch):
 def test_paper_batch_sizes(compose_cfg):
     _, cfg = compose_cfg(["+experiment=exp2"])
     sizes = batch_sizes(cfg.trainer, cfg.hardware)
-    # 6 per device x 3 processes x 4 accumulation: 72 completions, 12 prompts x 6 generations per step.
-    assert (sizes.train_batch_size, sizes.generation_batch_size, sizes.prompts_per_generation) == (72, 72, 12)
+    # 6 per device x 3 processes x 4 accumulation: 72 completions, 12 prompts x 6 generations per step,
+    # generated as the original did, one micro-step at a time: 18 completions, 3 prompts (steps_per_generation=1).
+    assert (sizes.train_batch_size, sizes.generation_batch_size, sizes.prompts_per_generation) == (72, 18, 3)
 
 
 def _trl_generation_batch(processes: int, **kwargs) -> tuple[int, int]:
@@ -110,6 +111,7 @@ def _trl_generation_batch(processes: int, **kwargs) -> tuple[int, int]:
         (6, 3, 4, 6, {"generation_batch_size": 20}),
         (6, 3, 4, 6, {"steps_per_generation": 2}),
         (2, 3, 1, 4, {"steps_per_generation": 2}),
+        (4, 1, 2, 8, {"steps_per_generation": 1}),  # 4 per generation cannot hold a group of 8
     ],
 )
 def test_batch_rule_agrees_with_trl(compose_cfg, per_device, processes, grad_accum, num_generations, extra):
@@ -120,7 +122,9 @@ def test_batch_rule_agrees_with_trl(compose_cfg, per_device, processes, grad_acc
             f"hardware.num_training_processes={processes}",
             f"trainer.gradient_accumulation_steps={grad_accum}",
             f"trainer.num_generations={num_generations}",
-            *[f"+trainer.extra.{k}={v}" for k, v in extra.items()],
+            # steps_per_generation has its own key (exp2 sets it to 1); other GRPOConfig keys go in extra.
+            f"trainer.steps_per_generation={extra.get('steps_per_generation', 'null')}",
+            *[f"+trainer.extra.{k}={v}" for k, v in extra.items() if k != "steps_per_generation"],
         ]
     )
     trl_kwargs = dict(

@@ -73,7 +73,8 @@ def test_batch_arithmetic_over_nodes(compose_cfg, overrides, per_device, grad_ac
     _, cfg = compose_cfg(["+experiment=exp2", "hardware=slurm_multinode", *overrides])
     sizes = batch_sizes(cfg.trainer, cfg.hardware)
     assert (sizes.per_device, sizes.grad_accum) == (per_device, grad_accum)
-    assert sizes.train_batch_size == completions and sizes.prompts_per_generation == prompts
+    # Prompts per optimiser step (exp2 generates them one micro-step at a time: steps_per_generation=1).
+    assert sizes.train_batch_size == completions and completions // sizes.num_generations == prompts
 
 
 @pytest.mark.parametrize(
