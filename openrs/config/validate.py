@@ -26,7 +26,6 @@ ATTN_IMPLEMENTATIONS = (
     "eager", "sdpa", "flash_attention_2", "flash_attention_3", "flash_attention_4", "flex_attention",
     "paged|eager", "paged|sdpa", "paged|flash_attention_2", "paged|flash_attention_3", "paged|flash_attention_4",
 )  # fmt: skip
-REWARD_META_KEYS = ("_target_", "_partial_", "weight")
 
 
 def _fmt(value: Any) -> str:

@@ -63,10 +63,6 @@ class RunDir:
         """The folder Transformers saves step `step` in."""
         return self.checkpoints / f"{CHECKPOINT_PREFIX}{step}"
 
-    def is_run(self) -> bool:
-        """Whether the folder holds what a run writes (its config, metrics or summary)."""
-        return any((self.path / marker).is_file() for marker in RUN_MARKERS)
-
     def check_usable(self) -> None:
         """Fail in one line when the run dir is a file, cannot be created, or cannot be written."""
         if self.path.exists() and not self.path.is_dir():
