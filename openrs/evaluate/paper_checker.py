@@ -7,7 +7,9 @@ Open RS scored with lighteval (commit ed08481) custom tasks, `multilingual_extra
 `ExprExtractionConfig` then `LatexExtractionConfig(boxed_match_priority=0)`, any match. A gold that does
 not extract is compared as its raw string, and each side keeps its first matched string as a fallback,
 so two equal strings also count. lighteval cannot be installed beside hydra-core, so this is math-verify
-(the package lighteval's extraction code became), with lighteval's own `LatexExtractionConfig` defaults.
+(the package lighteval's extraction code became), with lighteval's own `LatexExtractionConfig` defaults, run
+inside `original_behaviour()` (latex2sympy2_extended 1.0.6's boxes, units and percentages, which lighteval used);
+tests/unit/rewards/test_golden.py compares it with lighteval ed08481 running.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openrs.rewards import Verdict
+from openrs.rewards.original_normalization import original_behaviour
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,9 @@ def extraction_configs() -> tuple[dict[str, tuple[Any, ...]], tuple[Any, ...]]:
     from latex2sympy2_extended import NormalizationConfig
     from math_verify import ExprExtractionConfig, LatexExtractionConfig
 
+    from openrs.rewards.parsing_speedups import install
+
+    install()  # percentages parse on Hydra's antlr 4.9.3 too (see parsing_speedups.py)
     # lighteval's LatexExtractionConfig normalised equations and boxed the match at priority 55;
     # math-verify 0.9.0's defaults are equations=False and priority 50.
     normalization = NormalizationConfig(
@@ -84,6 +90,11 @@ def _extract(text: str, targets: tuple[Any, ...], timeout_s: int | None) -> list
 
 def paper_check(gold: str, extraction: str, completion: str) -> tuple[bool, str | None, bool]:
     """(correct, the prediction's extracted string or None, whether the gold extracted) for one completion."""
+    with original_behaviour():  # lighteval ed08481 normalised with latex2sympy2_extended 1.0.6
+        return _paper_check(gold, extraction, completion)
+
+
+def _paper_check(gold: str, extraction: str, completion: str) -> tuple[bool, str | None, bool]:
     from math_verify import verify
 
     # math-verify's own timeouts need the main thread; elsewhere the caller's bound is the only one.

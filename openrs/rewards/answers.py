@@ -36,9 +36,6 @@ _FRACTION = re.compile(
 _SLASH = re.compile(r"(?P<sign>[+-]?)(?P<num>[0-9]+)(?P<n1>)/(?P<den>[0-9]+)(?P<d1>)")
 _SPACES = re.compile(r"\s+")
 MAX_BOXED_CANDIDATES = 16
-# latex2sympy2_extended 1.11's parser for antlr 4.9.3 (the runtime Hydra pins) lacks FUNC_GAMMA, so any
-# percentage fails to parse; MATH's own grader drops the sign, and so do we: 50\% and 50 are equal.
-_PERCENT = re.compile(r"\\text\{\s*\\?%\s*\}|\\?%")
 
 
 class Verdict(enum.IntEnum):
@@ -116,7 +113,6 @@ def parse_gold(gold: str) -> tuple[Any, ...]:
     """Parse a gold answer (raw LaTeX like `\\frac{1}{2}`, or already `\\boxed{}`) once; empty if unparseable."""
     if not gold or not gold.strip():
         return ()
-    gold = _PERCENT.sub("", gold)
     text = gold if _BOXED.search(gold) else "\\boxed{" + gold.strip().strip("$") + "}"
     return tuple(_parse(text, _configs()[1]))
 
@@ -169,7 +165,7 @@ def check_boxed(gold: str, boxed: str | None) -> Verdict:
         return Verdict.GOLD_UNPARSEABLE
     if boxed is None or len(boxed) > MAX_ANSWER_CHARS:
         return Verdict.WRONG
-    answer_parsed = _parse("\\boxed{" + _PERCENT.sub("", boxed) + "}", _configs()[0])
+    answer_parsed = _parse("\\boxed{" + boxed + "}", _configs()[0])
     if not answer_parsed:
         return Verdict.WRONG
     ok = verify(list(gold_parsed), answer_parsed, timeout_seconds=None)

@@ -9,6 +9,10 @@ reward normalised `boxed="all"`, its cosine and length rewards `boxed=True` (whi
 1.11 treats as neither "all" nor "last": a boxed match found by the plain `\\boxed{...}` pattern is still
 cut to its last box by math-verify, one found inside `$...$` keeps its `\\boxed`).
 
+Open RS ran math-verify 0.5.2 with latex2sympy2_extended 1.0.6; the check runs inside
+`original_behaviour()` (original_normalization.py), which restores their handling of several boxes, bare
+units and percentages. tests/unit/rewards/test_golden.py compares it with the original running.
+
 TRL's own `trl.rewards.accuracy_reward` and `get_cosine_scaled_reward` are not this check: they parse
 the gold with math-verify's default extraction, call `verify(gold, answer)`, and bound time with
 math-verify's signals (main thread only), so openrs does not use them.
@@ -20,6 +24,7 @@ import functools
 from typing import Any, Literal
 
 from openrs.rewards.answers import Verdict
+from openrs.rewards.original_normalization import original_behaviour
 
 BoxedNormalization = Literal["all", True]
 
@@ -63,6 +68,11 @@ def parse_solution(solution: str) -> tuple[Any, ...]:
 
 def check_completion(solution: str, completion: str, boxed: BoxedNormalization) -> Verdict:
     """Open RS's verdict on a whole completion against a `solution` text (unbounded in time)."""
+    with original_behaviour():
+        return _check_completion(solution, completion, boxed)
+
+
+def _check_completion(solution: str, completion: str, boxed: BoxedNormalization) -> Verdict:
     from math_verify import parse, verify
 
     gold = parse_solution(solution)

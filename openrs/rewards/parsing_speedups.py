@@ -14,6 +14,13 @@ neither of which changes a result:
 `install()` patches latex2sympy2_extended (1.11.0, pinned by math-verify 0.9.0) in this process, once;
 openrs calls it before its first parse. tests/unit/rewards/test_parsing_speedups.py checks that 1,272
 answers parse to the same values with and without it.
+
+`install()` also mends a fault that does change results: latex2sympy2_extended 1.11 ships parsers for
+antlr 4.9.3, 4.11 and 4.13.2 and loads the one matching the installed runtime (Hydra pins 4.9.3), but only
+the 4.13.2 grammar has a `FUNC_GAMMA` atom, and `convert_atom` asks every atom for `FUNC_GAMMA()` before
+`PERCENT_NUMBER()`. On the older parsers every percentage (`20\\%`) raised AttributeError, which
+math-verify swallows, keeping only the text. Their atoms get a `FUNC_GAMMA()` that finds nothing (in
+their grammar an atom has no such child), so `20\\%` parses to 20/100 as it does on antlr 4.13.2.
 """
 
 from __future__ import annotations
@@ -27,9 +34,27 @@ logger = logging.getLogger(__name__)
 _DIGITS = re.compile(r"[0-9]+")
 
 
+def mend_percent_parsing() -> bool:
+    """Give the loaded parser's atoms the `FUNC_GAMMA()` convert_atom asks for; True if it was missing."""
+    from latex2sympy2_extended.antlr_parser import PSParser
+
+    atom = PSParser.AtomContext
+    if hasattr(atom, "FUNC_GAMMA"):
+        return False
+    atom.FUNC_GAMMA = _no_gamma_child
+    logger.debug("latex2sympy2_extended: %s atoms answer FUNC_GAMMA() with None", PSParser.__module__)
+    return True
+
+
+def _no_gamma_child(self: Any) -> None:
+    """An atom of a grammar without a FUNC_GAMMA alternative has no such child."""
+    return None
+
+
 @functools.cache
 def install() -> None:
-    """Patch latex2sympy2_extended's parser factory and number conversion in this process (idempotent)."""
+    """Mend percentage parsing, patch the parser factory and number conversion in this process (idempotent)."""
+    mend_percent_parsing()
     import sympy
     from antlr4.atn.PredictionMode import PredictionMode
     from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy

@@ -5,6 +5,11 @@
 - `logprobs_at_sampling_temperature=False`: log-probabilities (policy and reference) come from the raw
   logits, as in 69ad852; TRL 1.16 divides the logits by the sampling temperature first.
 
+And one metric: `kl_per_sequence`, the KL as 69ad852 logged it (and so the paper's `kl` curves): each
+sequence's mean KL over its tokens, then the mean over sequences. TRL 1.16's `kl`, logged beside it, weighs
+every token alike (longer completions count more), so it is not comparable with the paper's curves. The
+loss is the same either way.
+
 Everything else is TRL's. This module imports TRL: import it only once the preflight checks passed.
 """
 
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
 from accelerate.utils import is_peft_model
 from trl import GRPOConfig, GRPOTrainer
 from trl.trainer.utils import add_fused_lm_head
@@ -35,6 +41,8 @@ class OpenRSGRPOTrainer(GRPOTrainer):
     """GRPOTrainer honouring OpenRSGRPOConfig's `max_prompt_length` and `logprobs_at_sampling_temperature`."""
 
     def __init__(self, *args, **kwargs):
+        self._keep_logps = False
+        self._kept_logps: torch.Tensor | None = None
         super().__init__(*args, **kwargs)
         if not getattr(self.args, "logprobs_at_sampling_temperature", True) and self.temperature != 1.0:
             self._score_at_unit_temperature()
@@ -62,3 +70,41 @@ class OpenRSGRPOTrainer(GRPOTrainer):
         if limit is not None:
             prompt_ids = [ids[-limit:] for ids in prompt_ids]
         return prompt_ids, images, multimodal_fields
+
+    def _get_per_token_logps_and_entropies(self, *args, **kwargs):
+        """TRL's, keeping the policy's log-probabilities of the loss computation for `kl_per_sequence`."""
+        result = super()._get_per_token_logps_and_entropies(*args, **kwargs)
+        if self._keep_logps:
+            self._kept_logps = result[0].detach()
+        return result
+
+    def _compute_loss(self, model, inputs):
+        """TRL's loss; also logs `kl_per_sequence`, the KL as TRL 69ad852 (the paper's runs) logged it."""
+        self._keep_logps, self._kept_logps = True, None
+        try:
+            loss = super()._compute_loss(model, inputs)
+        finally:
+            self._keep_logps = False
+        logps, self._kept_logps = self._kept_logps, None
+        if self.beta != 0.0 and logps is not None:
+            mode = "train" if self.model.training else "eval"
+            kl = self._kl_per_sequence(logps, inputs)
+            self._metrics[mode]["kl_per_sequence"].append(
+                self.accelerator.gather_for_metrics(kl).mean().item()
+            )
+        return loss
+
+    def _kl_per_sequence(self, logps: torch.Tensor, inputs: dict) -> torch.Tensor:
+        """This process's mean over sequences of each sequence's mean KL (the k3 estimate TRL's loss uses)."""
+        mask = inputs["completion_mask"]
+        if "tool_mask" in inputs:
+            mask = mask * inputs["tool_mask"]
+        delta = inputs["ref_per_token_logps"] - logps
+        per_token_kl = torch.exp(delta) - delta - 1
+        if self.args.use_bias_correction_kl:  # weighted by the importance ratio, as TRL's loss weighs it
+            old = inputs.get("old_per_token_logps")
+            log_ratio = logps - (logps if old is None else old)
+            if self.importance_sampling_level == "sequence":
+                log_ratio = ((log_ratio * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).unsqueeze(-1)
+            per_token_kl = per_token_kl * torch.exp(log_ratio)
+        return ((per_token_kl * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()

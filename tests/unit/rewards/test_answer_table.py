@@ -125,7 +125,11 @@ CASES: list[tuple[str, str, float]] = [
     ("50\\%", "50", 1.0),
     ("50", "50\\%", 1.0),
     ("25\\%", "25\\%", 1.0),
-    ("12.5\\%", "12.5", 1.0),
+    # math-verify 0.9 equates a percentage with the number before its sign for integers only (9% == 9):
+    # 12.5\% is 0.125, and 0.2 equals 20\%.
+    ("12.5\\%", "12.5", 0.0),
+    ("12.5\\%", "0.125", 1.0),
+    ("0.2", "20\\%", 1.0),
     ("40\\%", "50\\%", 0.0),
     # units in \text{}
     ("5\\text{ cm}", "5", 1.0),
@@ -260,7 +264,7 @@ def _math_verify_alone(gold: str, boxed: str) -> float:
     from math_verify import verify
 
     gold_parsed = answers.parse_gold(gold)
-    answer_parsed = answers._parse("\\boxed{" + answers._PERCENT.sub("", boxed) + "}", answers._configs()[0])
+    answer_parsed = answers._parse("\\boxed{" + boxed + "}", answers._configs()[0])
     return float(verify(list(gold_parsed), answer_parsed, timeout_seconds=None))
 
 

@@ -143,3 +143,18 @@ def test_advantages_and_loss_are_those_of_trl_69ad852(paper_trainer):
     finally:
         trainer.args.use_bias_correction_kl = False
     assert max((a - b).abs().max().item() for a, b in zip(weighted, expected_grads, strict=True)) > 1e-4
+
+    # The KL as 69ad852 logged it (mean over sequences of each one's mean) beside TRL 1.16's token mean;
+    # completions of different lengths tell the two apart.
+    short = dict(inputs, completion_mask=inputs["completion_mask"].clone())
+    short["completion_mask"][::2, keep // 3 :] = 0
+    mask = short["completion_mask"]
+    per_token_kl = (torch.exp(ref - logps) - (ref - logps) - 1).detach()
+    per_sequence = ((per_token_kl * mask).sum(1) / mask.sum(1)).mean().item()
+    token_mean = ((per_token_kl * mask).sum() / mask.sum()).item()
+    assert abs(per_sequence - token_mean) > 1e-3 * token_mean
+    with torch.no_grad():
+        trainer.compute_loss(trainer.model, short)
+    metrics = trainer._metrics["train"]
+    assert metrics["kl_per_sequence"][-1] == pytest.approx(per_sequence, rel=1e-4)
+    assert metrics["kl"][-1] == pytest.approx(token_mean, rel=1e-4)
