@@ -1,7 +1,10 @@
-.PHONY: install run test test-fast lint format bench
+.PHONY: install lock run test test-fast lint format bench bench-quick
 
 install:
-	python3.11 -m venv .venv && .venv/bin/pip install -U pip && .venv/bin/pip install -e ".[dev]"
+	python3.11 -m venv .venv && .venv/bin/pip install -U pip && .venv/bin/pip install -c requirements.lock -e ".[dev]"
+
+lock:
+	bash .ci/refresh-lock
 
 run:
 	.venv/bin/python -m openrs.train
@@ -20,3 +23,6 @@ format:
 
 bench:
 	.venv/bin/python bench/overhead.py && .venv/bin/python bench/startup.py && .venv/bin/python bench/rewards_bench.py
+
+bench-quick:
+	.venv/bin/pytest tests/integration/test_bench_quick.py

@@ -47,7 +47,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 1, 2])
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    parser.add_argument("--override", nargs="*", default=[], help="more overrides for every run")
+    import quick  # bench/quick.py, beside this script (run as `python bench/<script>.py`)
+
+    args = quick.parse_args(
+        parser,
+        seeds=[42],
+        override=["model.tiny.warmup.steps=5", "trainer.max_steps=2", "callbacks.held_out.eval_every=2"],
+    )
 
     lines = [
         f"Micro reproduction on {platform.processor() or platform.machine()}, {os.cpu_count()} CPU(s); "
@@ -64,7 +71,7 @@ def main() -> None:
                     shutil.copytree(
                         RunDir(Path(tmp) / f"seed{seed}_working").init_model, RunDir(run_dir).init_model
                     )
-                r = run(run_dir, seed, overrides)
+                r = run(run_dir, seed, (*overrides, *args.override))
                 lines.append(
                     f"| {seed} | {name} | {r['before']:.3f} | {r['after']:.3f} | "
                     f"{r['after'] - r['before']:+.3f} | {r['wall_s']:.0f} |"

@@ -80,6 +80,7 @@ def bare_grpo_config(output_dir: str, max_steps: int):
         save_strategy="steps", save_steps=2, save_total_limit=None, logging_steps=1, log_completions=False,
         report_to="none", run_name="tiny",
         use_cpu=True, bf16=False, gradient_checkpointing=False, use_vllm=False,
+        ddp_find_unused_parameters=False, dataloader_num_workers=0,
         model_init_kwargs={"dtype": "float32"},
     )  # fmt: skip
 
@@ -152,13 +153,9 @@ def thread_env(threads: int) -> dict[str, str]:
 
 def openrs_typed_config(steps: int):
     """openrs's TrainConfig for the tiny experiment, composed as the CLI does."""
-    from hydra import compose, initialize_config_dir
+    from openrs.config.store import compose_config, to_typed
 
-    from openrs.cli import CONF_DIR
-    from openrs.config.store import to_typed
-
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return to_typed(compose("config", overrides=["+experiment=tiny", f"trainer.max_steps={steps}"]))
+    return to_typed(compose_config(["+experiment=tiny", f"trainer.max_steps={steps}"]))
 
 
 def prepare(work: Path, steps: int) -> tuple[Path, Path, list[str]]:
@@ -343,7 +340,9 @@ def main() -> None:
     )
     parser.add_argument("--work-dir", default="/tmp/openrs_bench/overhead")
     parser.add_argument("--out", default=str(ROOT / "bench" / "overhead_results.md"))
-    args = parser.parse_args()
+    import quick  # bench/quick.py, beside this script (run as `python bench/<script>.py`)
+
+    args = quick.parse_args(parser, runs=1, steps=2)
     bare_main(args) if args.cmd == "bare" else harness_main(args)
 
 

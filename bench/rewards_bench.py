@@ -163,7 +163,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "rewards_results.md")
     parser.add_argument("--run-one", choices=sorted(IMPLEMENTATIONS), help=argparse.SUPPRESS)
     parser.add_argument("--warm", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    import quick  # bench/quick.py, beside this script (run as `python bench/<script>.py`)
+
+    args = quick.parse_args(parser, n=16, warmup=16, repeats=1)
     if args.run_one:
         print(json.dumps(run_one(args.run_one, args)))
         return

@@ -266,7 +266,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "bench" / "startup_results.md"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--run-dir", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    import quick  # bench/quick.py, beside this script (run as `python bench/<script>.py`)
+
+    args = quick.parse_args(parser, runs=1, stage_runs=1)
     if args.child:
         stage_child(Path(args.child), Path(args.run_dir))
         return

@@ -96,7 +96,9 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    import quick  # bench/quick.py, beside this script (run as `python bench/<script>.py`)
+
+    args = quick.parse_args(parser, prompts=2, new_tokens=8, steps=2)
     os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")  # the engine in this process, as TRL's
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -2,15 +2,45 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
-import pytest
+# One torch thread per test process and per run a test starts, unless the caller chose: on a small machine
+# shared with other jobs, torch's default (one per core) spin-waits and slows the suite several-fold.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
 from hydra import compose, initialize_config_dir
 
 from openrs.config.store import register_configs, to_typed
 
 REPO = Path(__file__).resolve().parents[1]
 CONF_DIR = REPO / "conf"
+
+
+# Libraries a test module may use but must not import at module level: collection stays a few seconds.
+HEAVY_LIBRARIES = ("torch", "transformers", "trl", "accelerate", "deepspeed", "datasets", "vllm")
+HEAVY_IMPORTS_AT_COLLECTION: dict[str, list[str]] = {}  # test module -> heavy libraries its import loaded
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    """Record which test module first imported a heavy library (tests/unit/test_collection.py checks none)."""
+    before = {name for name in HEAVY_LIBRARIES if name in sys.modules}
+    yield
+    loaded = [name for name in HEAVY_LIBRARIES if name in sys.modules and name not in before]
+    if loaded and isinstance(collector, pytest.Module):
+        HEAVY_IMPORTS_AT_COLLECTION[collector.nodeid] = loaded
+
+
+def pytest_runtest_setup(item):
+    """Tests marked `gpu` run only where torch sees a CUDA device (checked at run time, not collection)."""
+    if item.get_closest_marker("gpu"):
+        import torch
+
+        if not torch.cuda.is_available():
+            pytest.skip("needs a CUDA GPU")
 
 
 def group_options(group: str) -> list[str]:

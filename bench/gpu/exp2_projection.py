@@ -7,8 +7,6 @@ import sys
 import time
 from dataclasses import dataclass
 
-from bench.gpu.random_model import REPO
-
 
 @dataclass(frozen=True)
 class Exp2:
@@ -39,13 +37,9 @@ class Exp2:
 
 def composed_exp2() -> Exp2:
     """exp2's recipe from `+experiment=exp2` as openrs composes it: conf/ is the one place it is written."""
-    from hydra import compose, initialize_config_dir
+    from openrs.config.store import compose_config, to_typed
 
-    from openrs.config.store import register_configs, to_typed
-
-    register_configs()
-    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
-        cfg = to_typed(compose("config", overrides=["+experiment=exp2"]))
+    cfg = to_typed(compose_config(["+experiment=exp2"]))
     trainer, hardware = cfg.trainer, cfg.hardware
     return Exp2(
         steps=trainer.max_steps, num_generations=trainer.num_generations,

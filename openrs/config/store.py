@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import typing
+from pathlib import Path
 from typing import Any, TypeVar
 
 from hydra.core.config_store import ConfigStore
@@ -30,6 +31,7 @@ GROUP_SCHEMAS = {
 }
 
 T = TypeVar("T")
+CONF_DIR = Path(__file__).resolve().parents[2] / "conf"  # the shipped config tree (an editable install's)
 
 
 def register_configs() -> None:
@@ -38,6 +40,15 @@ def register_configs() -> None:
     cs.store(name="base_train", node=TrainConfig)
     for group, schema in GROUP_SCHEMAS.items():
         cs.store(group=group, name=f"base_{group}", node=schema)
+
+
+def compose_config(overrides: list[str], config_name: str = "config") -> DictConfig:
+    """The config `python -m openrs.train OVERRIDES` would run, composed without Hydra's CLI (scripts, notebooks)."""
+    from hydra import compose, initialize_config_dir
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name, overrides=list(overrides))
 
 
 def unknown_keys(node: Any, schema: type, prefix: str = "") -> list[tuple[str, type]]:

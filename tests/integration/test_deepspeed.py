@@ -5,6 +5,7 @@ The same accelerate/DeepSpeed files `hardware=local_4gpu` writes; DeepSpeed's CP
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -18,7 +19,9 @@ import yaml
 
 from openrs.run_dir import last_checkpoint, read_metrics
 
-pytest.importorskip("deepspeed")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("deepspeed") is None, reason="needs deepspeed (dev extra)"
+)
 
 REPO = Path(__file__).resolve().parents[2]
 # A length reward differs between completions of one prompt (the random policy is never right), so

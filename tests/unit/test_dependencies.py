@@ -10,6 +10,8 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[2]
 FIRST_PARTY = {"openrs", "tests", "bench"}
@@ -76,3 +78,29 @@ def test_the_check_sees_imports():
     assert {"torch", "trl", "yaml", "hydra", "latex2sympy2_extended"} <= set(modules)
     assert not {"json", "openrs", "__future__"} & set(modules)
     assert distributions("yaml") == {"pyyaml"} and distributions("hydra") == {"hydra-core"}
+
+
+def locked_versions() -> dict[str, str]:
+    """requirements.lock as {distribution: version}."""
+    lines = (REPO / "requirements.lock").read_text().splitlines()
+    pins = [line.split("==") for line in lines if line and not line.startswith("#")]
+    return {normalise(name): version for name, version in pins}
+
+
+def test_the_lock_pins_every_dependency_within_its_range():
+    """requirements.lock (README's install and CI) satisfies pyproject.toml: rerun .ci/refresh-lock if not."""
+    locked = locked_versions()
+    for spec in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["dev"]:
+        requirement = Requirement(spec)
+        name = normalise(requirement.name)
+        assert name in locked, f"{name} is in pyproject.toml but not in requirements.lock"
+        assert requirement.specifier.contains(Version(locked[name]), prereleases=True), (
+            f"requirements.lock has {name}=={locked[name]}, outside pyproject.toml's {requirement.specifier}"
+        )
+
+
+def test_dependencies_without_an_upper_bound_are_the_pinned_ones():
+    """A new major of a library must not reach users unseen: every range is capped (==, ~= or <)."""
+    for spec in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["dev"]:
+        specifier = str(Requirement(spec).specifier)
+        assert any(op in specifier for op in ("==", "~=", "<")), f"{spec!r} has no upper bound"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import datasets
 import pytest
 
 from openrs.data.build import add_prompts
@@ -49,6 +48,8 @@ def _held_out_prompts(monkeypatch, system_prompt: str) -> list[list[dict]]:
 
 @pytest.mark.parametrize("system_prompt", ["Add.", ""])
 def test_every_prompt_builder_templates_the_same_text(monkeypatch, system_prompt):
+    import datasets
+
     tokenizer = build_tiny_tokenizer(300)
 
     def templated(messages) -> str:

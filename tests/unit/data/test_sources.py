@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import datasets
 import pytest
 
 from openrs.data.sources import check_builtin, is_local_path, load_rows, packaged_files
@@ -70,6 +69,8 @@ def test_unknown_builtin_says_why_and_names_the_known_ones(path, reason):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "parquet"])
 def test_local_file_formats_load_the_same_rows(tmp_path, fmt):
+    import datasets
+
     rows = arithmetic_rows(5)
     path = tmp_path / f"train.{fmt}"
     if fmt == "jsonl":
@@ -88,6 +89,8 @@ def test_local_folder_concatenates_its_files(tmp_path):
 
 
 def test_missing_file_and_mixed_folder_are_config_errors(tmp_path):
+    import datasets
+
     with pytest.raises(ConfigError, match="not found"):
         load_rows(str(tmp_path / "missing.jsonl"), "train", 0, 0)
     write_jsonl(tmp_path / "a.jsonl", arithmetic_rows(1))

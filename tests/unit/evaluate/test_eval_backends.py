@@ -5,20 +5,20 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-import torch
-from transformers import AutoTokenizer
 
 from openrs.errors import EnvironmentUnavailableError
 from openrs.evaluate.backends import ResolvedBackend, TransformersGenerator, build_generator, resolve_backend
 from openrs.evaluate.config import BackendConfig, ProtocolConfig, SamplingConfig
 from openrs.evaluate.problems import load_problems, prompt_text, prompt_token_ids
 
-HAS_CUDA = torch.cuda.is_available()
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
 
 
-@pytest.mark.skipif(HAS_CUDA, reason="checks the CPU-only choices")
 def test_cpu_machine_choices():
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("checks the CPU-only choices")
     assert resolve_backend(BackendConfig()) == ResolvedBackend("transformers", "cpu", "float32")
     assert resolve_backend(BackendConfig(name="transformers", dtype="bfloat16")).dtype == "bfloat16"
     with pytest.raises(EnvironmentUnavailableError, match="CUDA GPU"):
@@ -32,6 +32,8 @@ def test_vllm_without_the_package_says_how_to_install_it():
 
 
 def test_prompt_is_the_filled_template_in_the_chat_template(tiny_model_dir):
+    from transformers import AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     problem = load_problems("aime24", 1)[0].problem
     protocol = ProtocolConfig()
@@ -44,6 +46,8 @@ def test_prompt_is_the_filled_template_in_the_chat_template(tiny_model_dir):
 
 
 def test_transformers_generation_is_seeded_and_bounded(tiny_model_dir):
+    from transformers import AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     backend = resolve_backend(BackendConfig(name="transformers", device="cpu"))
     generator = TransformersGenerator(
@@ -68,7 +72,7 @@ def test_transformers_generation_is_seeded_and_bounded(tiny_model_dir):
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not (HAS_CUDA and HAS_VLLM), reason="needs a CUDA GPU and vLLM")
+@pytest.mark.skipif(not HAS_VLLM, reason="needs a CUDA GPU and vLLM")
 def test_vllm_generation_is_seeded_and_bounded(tmp_path):
     from openrs.config.schema import TinyModelConfig
     from openrs.models.tiny import build_tiny_qwen2, build_tiny_tokenizer

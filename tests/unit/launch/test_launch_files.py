@@ -10,18 +10,17 @@ import json
 
 import pytest
 import yaml
-from accelerate.commands.launch import _validate_launch_command, launch_command_parser
-from accelerate.utils.launch import prepare_deepspeed_cmd_env
 
 from openrs.launch import batch_sizes, plan_layout
-from openrs.launch.files import ACCELERATE_FILE, DEEPSPEED_FILE, write_launch_files
-from openrs.launch.runner import training_command
+from openrs.launch.files import ACCELERATE_FILE, DEEPSPEED_FILE, training_command, write_launch_files
 from openrs.training.grpo_args import grpo_config_kwargs
 
 FOUR = ["0", "1", "2", "3"]
 
 
 def _launch(compose_cfg, tmp_path, overrides, gpus=FOUR):
+    from accelerate.commands.launch import _validate_launch_command, launch_command_parser
+
     _, cfg = compose_cfg(overrides)
     layout = plan_layout(cfg.hardware, gpus)
     launch_dir = write_launch_files(cfg, layout, batch_sizes(cfg.trainer, cfg.hardware), tmp_path)
@@ -33,14 +32,17 @@ def _launch(compose_cfg, tmp_path, overrides, gpus=FOUR):
 
 @pytest.mark.parametrize("stage", [2, 3])
 def test_deepspeed_settings_reach_the_plugin_transformers_builds(compose_cfg, tmp_path, monkeypatch, stage):
+    from accelerate.utils.launch import prepare_deepspeed_cmd_env
+
     cfg, launch_dir, args, defaults = _launch(
         compose_cfg, tmp_path, ["+experiment=exp2", f"hardware.deepspeed=zero{stage}"]
     )
+    # openrs's choice of GPUs is gpu_ids; accelerate turns it into CUDA_VISIBLE_DEVICES only on a machine where
+    # it detects CUDA, so the environment below is not checked for it (it would test the machine, not openrs).
     assert args.use_deepspeed and args.num_processes == 3 and args.gpu_ids == "0,1,2"
     # What `accelerate launch` hands the training processes (it refuses fields the JSON must own).
     args.deepspeed_fields_from_accelerate_config = ",".join(defaults.deepspeed_config)
     _, env = prepare_deepspeed_cmd_env(args)
-    assert env["CUDA_VISIBLE_DEVICES"] == "0,1,2"
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     from accelerate.utils import DeepSpeedPlugin

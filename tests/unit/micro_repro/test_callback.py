@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import json
 
-import torch
-from transformers import TrainerControl, TrainerState
-
 from openrs.config.schema import TinyModelConfig
-from openrs.micro_repro.callback import PLOT_FILE, RESULT_FILE, HeldOutAccuracyCallback
 from openrs.micro_repro.evaluation import sample_completions
 from openrs.models.tiny import build_tiny_qwen2, build_tiny_tokenizer
 
@@ -21,6 +17,8 @@ def tiny_policy():
 
 
 def test_sampling_is_seeded_and_leaves_the_global_rng_alone():
+    import torch
+
     model, tokenizer = tiny_policy()
     kwargs = dict(num_samples=3, temperature=1.0, max_new_tokens=6)
     torch.manual_seed(123)
@@ -36,6 +34,10 @@ def test_sampling_is_seeded_and_leaves_the_global_rng_alone():
 
 
 def test_callback_records_before_during_after_and_resumes(tmp_path):
+    from transformers import TrainerControl, TrainerState
+
+    from openrs.micro_repro.callback import PLOT_FILE, RESULT_FILE, HeldOutAccuracyCallback
+
     model, tokenizer = tiny_policy()
     params = dict(run_dir=str(tmp_path), num_problems=3, num_samples=2, max_new_tokens=6, eval_every=2)
     args, control, state = None, TrainerControl(), TrainerState()
