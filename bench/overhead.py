@@ -80,7 +80,7 @@ def bare_grpo_config(output_dir: str, max_steps: int):
         save_strategy="steps", save_steps=2, save_total_limit=None, logging_steps=1, log_completions=False,
         report_to="none", run_name="tiny",
         use_cpu=True, bf16=False, gradient_checkpointing=False, use_vllm=False,
-        ddp_find_unused_parameters=False, dataloader_num_workers=0,
+        ddp_find_unused_parameters=False, dataloader_num_workers=0, dataloader_pin_memory=False,
         model_init_kwargs={"dtype": "float32"},
     )  # fmt: skip
 

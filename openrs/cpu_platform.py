@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import logging
+import os
 from functools import cache
 
 from openrs.config.schema import TinyModelConfig, TrainConfig
@@ -84,6 +85,17 @@ def check_cpu_hardware(cfg: TrainConfig) -> None:
         check_vllm_on_cpu(cfg)
     if hw.use_vllm or hw.deepspeed is not None:
         log.info("%s on CPU; what needs CUDA: %s", where, CUDA_ONLY)
+
+
+def use_deepspeed_cpu_accelerator() -> None:
+    """Name DeepSpeed's CPU accelerator for a CPU run and the processes it launches (a user's choice stays).
+
+    accelerate imports DeepSpeed, when it is installed, to unwrap the model at every save, and DeepSpeed
+    left to detect an accelerator finds no GPU and warns "Setting accelerator to CPU. If you have GPU or
+    other accelerator, we were unable to detect it." on every CPU run. Named in DS_ACCELERATOR, it
+    takes the CPU without probing or warning (and not a GPU this machine may have: the run is on CPU).
+    """
+    os.environ.setdefault("DS_ACCELERATOR", "cpu")
 
 
 def check_vllm_on_cpu(cfg: TrainConfig) -> None:

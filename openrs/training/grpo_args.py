@@ -70,6 +70,12 @@ def grpo_config_kwargs(
         "bf16": hw.bf16,
         "gradient_checkpointing": hw.gradient_checkpointing,
         "use_vllm": hw.use_vllm,
+        # Every parameter of the dense causal LMs openrs trains takes part in the loss; transformers' default
+        # (True without gradient checkpointing) costs DDP an extra autograd traversal per step, and a warning.
+        # A model with parameters a step leaves unused: trainer.extra.ddp_find_unused_parameters=true.
+        "ddp_find_unused_parameters": False,
+        "dataloader_num_workers": hw.dataloader_num_workers,
+        "dataloader_pin_memory": hw.device != "cpu",  # pinned memory needs an accelerator (torch warns)
     }
     if hw.use_vllm:
         kwargs.update(vllm_mode=hw.vllm_mode, vllm_gpu_memory_utilization=hw.vllm_gpu_memory_utilization)

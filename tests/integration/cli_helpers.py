@@ -24,3 +24,11 @@ def run_command(
         [*command, *args],
         cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, env=environment,
     )  # fmt: skip
+
+
+# Lines a normal run must not print (issue 22): each was fixed at its cause or filtered as harmless.
+ALARMING_NOISE = (
+    "Setting accelerator to CPU",  # DeepSpeed guessing its accelerator: openrs.cpu_platform names it
+    "There were missing keys in the checkpoint",  # a tied head on resume: openrs.models.tied_weights
+    "find_unused_parameters=True",  # DDP's needless search: openrs.training.grpo_args
+)

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from openrs.run_dir import read_metrics
+from tests.integration.cli_helpers import ALARMING_NOISE
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,6 +27,8 @@ def test_tiny_experiment_trains_in_two_processes(tmp_path):
     ]  # fmt: skip
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
+    output = result.stdout + result.stderr  # the launched processes' too
+    assert not [noise for noise in ALARMING_NOISE if noise in output], output[-3000:]
 
     assert yaml.safe_load((run_dir / "launch" / "accelerate.yaml").read_text())["num_processes"] == 2
     checkpoint = run_dir / "checkpoints" / "checkpoint-2"

@@ -4,6 +4,7 @@ for what needs CUDA."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -22,7 +23,23 @@ def platform(monkeypatch):
         monkeypatch.setattr(cpu_platform, "cpu_has_bf16", lambda: bf16)
         monkeypatch.setattr(cpu_platform, "vllm_platform", lambda: vllm)
 
+    # check_hardware names DeepSpeed's accelerator in os.environ: set then delete, so that monkeypatch
+    # restores the variable's absence (or value) after each test and no later test inherits it.
+    monkeypatch.setenv("DS_ACCELERATOR", "")
+    monkeypatch.delenv("DS_ACCELERATOR")
     return _set
+
+
+@pytest.mark.parametrize("hardware", ["cpu", "cpu_ddp", "cpu_zero2"])
+def test_a_cpu_run_names_deepspeeds_cpu_accelerator(compose_cfg, platform, monkeypatch, hardware):
+    # Left to detect it, DeepSpeed (imported by accelerate at every save) warns on each CPU run.
+    platform()
+    _, cfg = compose_cfg(["+experiment=tiny", f"hardware={hardware}"])
+    check_hardware(cfg)
+    assert os.environ["DS_ACCELERATOR"] == "cpu"
+    monkeypatch.setenv("DS_ACCELERATOR", "xpu")  # one the user named stays
+    check_hardware(cfg)
+    assert os.environ["DS_ACCELERATOR"] == "xpu"
 
 
 @pytest.mark.parametrize(

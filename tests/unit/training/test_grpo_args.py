@@ -119,3 +119,32 @@ def test_unknown_extra_key_is_named(compose_cfg, tmp_path):
     _, cfg = compose_cfg(["+trainer.extra.vllm_device=cuda:3"])
     with pytest.raises(ConfigError, match="vllm_device"):
         build_grpo_config(cfg, tmp_path, [1.0, 1.0])
+
+
+# A model some of whose parameters a step leaves unused sets trainer.extra.ddp_find_unused_parameters=true.
+@pytest.mark.parametrize(
+    "overrides, find_unused",
+    [
+        (["+experiment=tiny", "hardware=cpu_ddp"], False),  # no search, and no DDP warning that it found none
+        (["+experiment=exp2"], False),
+        (["hardware=cpu_ddp", "+trainer.extra.ddp_find_unused_parameters=true"], True),
+    ],
+)
+def test_ddp_searches_for_unused_parameters_only_when_asked(
+    compose_cfg, gpu_machine, tmp_path, overrides, find_unused
+):
+    grpo = build_grpo_config(compose_cfg(overrides)[1], tmp_path, [1.0, 1.0])
+    assert grpo.ddp_find_unused_parameters is find_unused
+
+
+def test_every_parameter_of_the_tiny_model_gets_a_gradient(compose_cfg):
+    """Why DDP needs no unused-parameter search: one loss reaches every weight (the tied head included)."""
+    from openrs.models.tiny import build_tiny_qwen2, build_tiny_tokenizer
+
+    tiny = compose_cfg(["+experiment=tiny"])[1].model.tiny
+    tokenizer = build_tiny_tokenizer(tiny.tokenizer_vocab_size)
+    model = build_tiny_qwen2(tiny, tokenizer, seed=0)
+    ids = tokenizer("What is 2 + 3? \\boxed{5}", return_tensors="pt").input_ids
+    model(input_ids=ids, labels=ids).loss.backward()
+    unused = [name for name, param in model.named_parameters() if param.grad is None or not param.grad.any()]
+    assert unused == []
