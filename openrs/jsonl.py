@@ -49,11 +49,18 @@ def read_json_lines_skipping(path: str | Path) -> tuple[list[dict], int]:
 
     For files written while a process may be killed (metrics.jsonl): a missing file has no rows.
     """
+    rows, bad_lines = read_json_lines_numbered(path)
+    return [row for _, row in rows], len(bad_lines)
+
+
+def read_json_lines_numbered(path: str | Path) -> tuple[list[tuple[int, dict]], list[int]]:
+    """(line number, object) for each line of the file holding a JSON object, and the numbers of the
+    other non-blank lines (half-written, or not objects); a missing file has none."""
     path = Path(path)
     if not path.is_file():
-        return [], 0
-    rows, skipped = [], 0
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        return [], []
+    rows, bad_lines = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -61,10 +68,10 @@ def read_json_lines_skipping(path: str | Path) -> tuple[list[dict], int]:
         except json.JSONDecodeError:
             row = None
         if isinstance(row, dict):
-            rows.append(row)
+            rows.append((number, row))
         else:
-            skipped += 1
-    return rows, skipped
+            bad_lines.append(number)
+    return rows, bad_lines
 
 
 def read_text(path: str | Path) -> str:

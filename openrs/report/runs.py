@@ -12,7 +12,7 @@ import pandas as pd
 import yaml
 
 from openrs.errors import ConfigError
-from openrs.run_dir import read_metrics_rows
+from openrs.jsonl import read_json_lines_numbered
 from openrs.run_dir.layout import CONFIG_FILE, METRICS_FILE, RUN_MARKERS, RUN_SUBDIRS, SUMMARY_FILE
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 OVERRIDES_FILE = Path(".hydra") / "overrides.yaml"
 SKIP_DIRS = {*RUN_SUBDIRS, "__pycache__"}
+SUMMARY_NUMBERS = ("global_step", "wall_time_s")  # summary.json fields the table computes with
+MAX_LINE_WARNINGS = 5  # per file: the rest are counted
 
 
 @dataclass
@@ -42,10 +44,11 @@ class RunRecord:
     @property
     def num_gpus(self) -> int | None:
         """GPUs the run held: hardware.num_gpus, 0 on CPU, None when its config is missing."""
-        hardware = (self.config or {}).get("hardware")
+        hardware = (self.config or {}).get("hardware") if isinstance(self.config, dict) else None
         if not isinstance(hardware, dict):
             return None
-        return 0 if hardware.get("device") == "cpu" else int(hardware.get("num_gpus", 0))
+        gpus = hardware.get("num_gpus", 0)
+        return 0 if hardware.get("device") == "cpu" else int(gpus) if _is_number(gpus) else None
 
 
 def find_run_dirs(root: str | Path) -> list[Path]:
@@ -69,19 +72,28 @@ def load_runs(root: str | Path) -> list[RunRecord]:
     dirs = find_run_dirs(root)
     if not dirs:
         raise ConfigError(f"no runs under {root}: no folder holds {', '.join(RUN_MARKERS)}")
-    runs = [load_run(d, name=_run_name(d, root)) for d in dirs]
+    runs = [_load_or_skip(d, name=_run_name(d, root)) for d in dirs]
     if all(run.metrics.empty for run in runs):
         raise ConfigError(f"no run under {root} has logged a training step yet ({METRICS_FILE} is empty)")
     return runs
+
+
+def _load_or_skip(path: Path, name: str) -> RunRecord:
+    """The run, or, when one of its files cannot be read at all, an empty record saying why."""
+    try:
+        return load_run(path, name)
+    except (OSError, ValueError, TypeError) as err:
+        return RunRecord(path=path, name=name, warnings=[f"skipped: {type(err).__name__}: {err}"])
 
 
 def load_run(path: str | Path, name: str | None = None) -> RunRecord:
     """Load one run dir, recording a warning for each missing or half-written file."""
     path = Path(path)
     run = RunRecord(path=path, name=name or path.name)
-    run.metrics, skipped = read_metrics_table(path / METRICS_FILE)
-    if skipped:
-        run.warnings.append(f"{METRICS_FILE}: skipped {skipped} malformed line(s) (half-written?)")
+    run.metrics, problems = read_metrics_table(path / METRICS_FILE)
+    run.warnings += problems[:MAX_LINE_WARNINGS]
+    if len(problems) > MAX_LINE_WARNINGS:
+        run.warnings.append(f"{METRICS_FILE}: {len(problems) - MAX_LINE_WARNINGS} more line(s) skipped")
     if run.metrics.empty:
         run.warnings.append(f"{METRICS_FILE}: no training step logged yet")
     run.config = _read_yaml(path / CONFIG_FILE, run.warnings, "GPU count unknown, no GPU-hours or cost")
@@ -91,21 +103,57 @@ def load_run(path: str | Path, name: str | None = None) -> RunRecord:
     if summary_path.exists():
         try:
             run.summary = json.loads(summary_path.read_text())
-        except json.JSONDecodeError:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             run.warnings.append(f"{SUMMARY_FILE}: not valid JSON")
+        if run.summary is not None and not isinstance(run.summary, dict):
+            run.summary = None
+            run.warnings.append(f"{summary_path}: not a JSON object; ignored")
+        for key in SUMMARY_NUMBERS:
+            value = (run.summary or {}).get(key)
+            if value is not None and not _is_number(value):
+                run.warnings.append(f"{summary_path}: {key!r} is {_short(value)}, not a number; ignored")
+                del run.summary[key]
     if run.summary is None and not run.metrics.empty:
         run.warnings.append(f"no {SUMMARY_FILE} (unfinished or crashed): wall time summed from step_time")
     return run
 
 
-def read_metrics_table(path: Path) -> tuple[pd.DataFrame, int]:
-    """metrics.jsonl as a table indexed by step, and how many lines could not be parsed."""
-    rows, skipped = read_metrics_rows(path)
-    table = pd.DataFrame([r for r in rows if "step" in r])
+def read_metrics_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """metrics.jsonl as a table indexed by step, and a warning naming file and line for each line skipped
+    (half-written, or holding a value that is not a number)."""
+    numbered, bad_lines = read_json_lines_numbered(path)
+    problems = {n: f"{path}:{n}: malformed line (half-written?); skipped" for n in bad_lines}
+    rows = []
+    for number, row in numbered:
+        problem = _row_problem(row)
+        if problem:
+            problems[number] = f"{path}:{number}: {problem}; row skipped"
+        else:
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    problems = [problems[n] for n in sorted(problems)]
     if table.empty:
-        return table, skipped
+        return table, problems
     # A resumed run may log a step twice; the later line is the one that continued.
-    return table.drop_duplicates("step", keep="last").set_index("step").sort_index(), skipped
+    return table.drop_duplicates("step", keep="last").set_index("step").sort_index(), problems
+
+
+def _row_problem(row: dict) -> str | None:
+    """Why a metrics row cannot be charted: a step that is not a step number, a value that is not a number."""
+    step = row.get("step")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        return f"'step' is {_short(step)}, not a step number"
+    bad = next((k for k, v in row.items() if v is not None and not _is_number(v)), None)
+    return f"{bad!r} is {_short(row[bad])}, not a number" if bad else None
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:36] + "...'"
 
 
 def parse_overrides(overrides: list[str]) -> dict[str, str]:

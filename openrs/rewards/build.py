@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from openrs.errors import ConfigError
+
+if TYPE_CHECKING:
+    from openrs.config.schema import RewardConfig
 
 # Keys of a reward entry that are not parameters of the function.
 _META_KEYS = ("_target_", "_partial_", "weight")
@@ -113,8 +116,17 @@ def build_named_reward_funcs(specs: Mapping[str, Mapping[str, Any]]) -> list[Nam
 
 
 def build_reward_funcs(
-    specs: Mapping[str, Mapping[str, Any]],
+    specs: Mapping[str, Mapping[str, Any]], guard: RewardConfig | None = None
 ) -> tuple[list[Callable[..., Any]], list[float]]:
-    """The bound reward functions of the `reward.funcs` entries with a non-zero weight, and their weights."""
+    """The bound reward functions of the `reward.funcs` entries with a non-zero weight, and their weights.
+
+    With `guard` (the reward config, for training), each is watched by openrs.rewards.guard: a raise,
+    a wrong count, inf, or too many NaN/None values stop the run in one line naming the entry.
+    """
     rewards = build_named_reward_funcs(specs)
+    if guard is not None:
+        from openrs.rewards.guard import guard_rewards
+
+        funcs = guard_rewards(rewards, guard.max_invalid_share, guard.invalid_window)
+        return funcs, [r.weight for r in rewards]
     return [r.func for r in rewards], [r.weight for r in rewards]

@@ -9,6 +9,7 @@ from pathlib import Path
 from openrs.errors import OpenRSError
 
 CONFIG_FILE = "config.yaml"  # the resolved config the run trained with
+CONFIG_HISTORY_FILE = "config_history.jsonl"  # each start and resume: its step and the keys it changed
 METRICS_FILE = "metrics.jsonl"  # one JSON line per logged step
 SUMMARY_FILE = "summary.json"  # written when training ends: provenance, wall time, final metrics
 DATA_SUMMARY_FILE = "data_summary.json"  # rows per source through each filter
@@ -47,6 +48,7 @@ class RunDir:
         return str(self.path)
 
     config = property(lambda self: self.path / CONFIG_FILE)
+    config_history = property(lambda self: self.path / CONFIG_HISTORY_FILE)
     metrics = property(lambda self: self.path / METRICS_FILE)
     summary = property(lambda self: self.path / SUMMARY_FILE)
     data_summary = property(lambda self: self.path / DATA_SUMMARY_FILE)

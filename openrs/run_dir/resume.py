@@ -40,7 +40,8 @@ class ResumePoint:
 
 
 def plan_resume(run_dir: str | Path, mode: str, max_steps: int, may_move: bool = True) -> ResumePoint:
-    """Decide where to start; with mode "never", an earlier run's files are first moved aside (if `may_move`).
+    """Decide where to start; an earlier run's files are first moved aside (if `may_move`) with mode "never",
+    or when no checkpoint can be resumed from: a run that starts from step 0 overwrites nothing.
 
     A run is complete when its last good checkpoint reached `max_steps` (or, for max_steps <= 0, the step
     count Transformers computed from the epochs); raising max_steps continues it.
@@ -54,14 +55,17 @@ def plan_resume(run_dir: str | Path, mode: str, max_steps: int, may_move: bool =
         return ResumePoint()
     checkpoint = last_checkpoint(run_dir)
     if checkpoint is None:
+        if may_move:  # e.g. checkpoints/ deleted: step 0 must not overwrite the earlier run's metrics
+            set_aside_earlier_run(run_dir, why=f"{run_dir} has no checkpoint to resume from")
         return ResumePoint()
     state = trainer_state(checkpoint)
     target = max_steps if max_steps > 0 else int(state.get("max_steps") or 0)
     return ResumePoint(checkpoint, complete=state["global_step"] >= target > 0, target_step=target)
 
 
-def set_aside_earlier_run(run_dir: str | Path) -> Path | None:
-    """Move an earlier run's checkpoints, metrics and other results into `earlier_runs/<time>/`, saying so.
+def set_aside_earlier_run(run_dir: str | Path, why: str = "run.resume=never") -> Path | None:
+    """Move an earlier run's checkpoints, metrics and other results into `earlier_runs/<time>/`, saying so
+    (after `why`).
 
     Training from step 0 next to them would mix them into a later resume (and trim the metrics away).
     """
@@ -78,7 +82,5 @@ def set_aside_earlier_run(run_dir: str | Path) -> Path | None:
     for path in moved:
         path.rename(target / path.name)
     names = ", ".join(p.name + ("/" if p.is_dir() else "") for p in (target / m.name for m in moved))
-    log.warning(
-        "run.resume=never: moved the earlier run's %s to %s; this run starts from step 0", names, target
-    )
+    log.warning("%s: moved the earlier run's %s to %s; this run starts from step 0", why, names, target)
     return target

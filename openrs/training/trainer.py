@@ -7,17 +7,24 @@ import logging
 from pathlib import Path
 
 from openrs.errors import ConfigError
+from openrs.run_dir.layout import CHECKPOINT_PREFIX
+from openrs.run_dir.writes import RunWriteError, checkpoint_write_error, write_failure
 
 log = logging.getLogger(__name__)
 
 
-def build_callbacks(specs: dict, run_dir: str | Path, resume_step: int = 0) -> list:
-    """openrs's metrics callback plus the configured ones, each given the run dir."""
+def build_callbacks(specs: dict, run_dir: str | Path, resume_step: int = 0, validation=None) -> list:
+    """openrs's metrics callback, validation when `validation.every` > 0, and the configured ones (given the run dir)."""
     from hydra.utils import instantiate
 
     from openrs.training.metrics import MetricsJsonlCallback  # imports transformers: not before preflight
+    from openrs.training.schedule import ResumedScheduleCallback
 
-    callbacks = [MetricsJsonlCallback(run_dir, resume_step)]
+    callbacks = [MetricsJsonlCallback(run_dir, resume_step), ResumedScheduleCallback()]
+    if validation is not None and validation.every:
+        from openrs.training.validation import ValidationCallback
+
+        callbacks.append(ValidationCallback(validation, run_dir))
     for name, spec in specs.items():
         if spec is None:  # turned off with callbacks.<name>=null
             continue
@@ -42,6 +49,10 @@ def build_trainer(model, tokenizer, dataset, reward_funcs, grpo_config, callback
         callbacks=callbacks,
     )
     use_console(trainer)  # openrs's one line per step instead of TRL's progress bar and raw dict
+    for callback in callbacks:  # validation generates and logs through the trainer
+        if hasattr(callback, "attach"):
+            callback.attach(trainer)
+    _explain_failed_saves(trainer)
     if grpo_config.use_vllm:  # vLLM on CPU: weights through vLLM's reload path (TRL's sync fails there)
         from openrs.training.vllm_cpu_sync import use_cpu_weight_sync
 
@@ -53,10 +64,36 @@ def train(trainer, resume_from: Path | None) -> dict:
     """Train (from `resume_from` when given) and return TRL's metrics; the last step is always saved."""
     if resume_from:
         log.info("resuming from %s", resume_from)
+        from openrs.models.tied_weights import quiet_missing_tied_keys
+
+        quiet_missing_tied_keys(trainer.model)  # the tied head is loaded with the embedding it shares
         if trainer.args.world_size > 1 and trainer.args.device.type == "cpu":
             _allow_indexed_cpu_map_location()
-    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    try:
+        result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
+    except OSError as err:  # e.g. metrics.jsonl on a full disk
+        cause = write_failure(err.filename or trainer.args.output_dir, err)
+        if cause is None:
+            raise
+        raise RunWriteError(f"cannot write {err.filename or trainer.args.output_dir}: {cause}") from err
     return dict(result.metrics)
+
+
+def _explain_failed_saves(trainer) -> None:
+    """A checkpoint that cannot be written ends training in one line naming it and why (full disk, ...)."""
+    save = trainer._save_checkpoint
+
+    def save_checkpoint(*args, **kwargs):
+        try:
+            return save(*args, **kwargs)
+        except Exception as err:  # torch and safetensors raise RuntimeError-like errors without an errno
+            checkpoint = Path(trainer.args.output_dir) / f"{CHECKPOINT_PREFIX}{trainer.state.global_step}"
+            cause = write_failure(checkpoint, err)
+            if cause is None:
+                raise
+            raise checkpoint_write_error(checkpoint, cause) from err
+
+    trainer._save_checkpoint = save_checkpoint
 
 
 @functools.cache  # register once per process

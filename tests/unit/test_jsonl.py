@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from openrs.errors import ConfigError
-from openrs.jsonl import read_json_lines, read_json_lines_skipping, rewrite_json_lines
+from openrs.jsonl import (
+    read_json_lines,
+    read_json_lines_numbered,
+    read_json_lines_skipping,
+    rewrite_json_lines,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,6 +45,7 @@ def test_skipping_reader_counts_what_a_kill_left(tmp_path):
     assert read_json_lines_skipping(path) == ([], 0)
     path.write_text('{"step": 1}\n"text"\n{"step": 2}\n{"step": 3, "lo')
     assert read_json_lines_skipping(path) == ([{"step": 1}, {"step": 2}], 2)
+    assert read_json_lines_numbered(path) == ([(1, {"step": 1}), (3, {"step": 2})], [2, 4])
 
 
 def test_rewrite_replaces_the_file_and_leaves_no_temporary(tmp_path):

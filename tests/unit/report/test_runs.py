@@ -29,8 +29,8 @@ def test_metrics_table_skips_a_truncated_last_line_and_keeps_the_resumed_step(tm
     path = tmp_path / "metrics.jsonl"
     lines = [{"step": 1, "reward": 0.1}, {"step": 2, "reward": 0.2}, {"step": 2, "reward": 0.25}]
     path.write_text("".join(json.dumps(r) + "\n" for r in lines) + '{"step": 3, "rew')
-    table, skipped = read_metrics_table(path)
-    assert skipped == 1
+    table, problems = read_metrics_table(path)
+    assert problems == [f"{path}:4: malformed line (half-written?); skipped"]
     assert table.index.tolist() == [1, 2]
     assert table.loc[2, "reward"] == 0.25
 
@@ -80,3 +80,48 @@ def test_load_runs_fails_in_one_line_without_runs_or_steps(tmp_path, write_run):
         load_runs(tmp_path)
     with pytest.raises(ConfigError, match="not a directory"):
         load_runs(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(
+    ("line", "warning"),
+    [
+        ({"step": 2, "reward": "abc"}, "metrics.jsonl:2: 'reward' is 'abc', not a number; row skipped"),
+        ({"step": "2", "reward": 0.5}, "metrics.jsonl:2: 'step' is '2', not a step number; row skipped"),
+        ({"reward": 0.5}, "metrics.jsonl:2: 'step' is None, not a step number; row skipped"),
+        ({"step": 2, "reward": [1]}, "metrics.jsonl:2: 'reward' is [1], not a number; row skipped"),
+        ("[1, 2]", "metrics.jsonl:2: malformed line (half-written?); skipped"),
+    ],
+)
+def test_a_row_with_bad_values_is_skipped_naming_file_and_line(tmp_path, write_run, step_rows, line, warning):
+    run_dir = write_run(
+        tmp_path / "run", metrics=step_rows([0.1, 0.2, 0.3]), config=CPU, summary={"global_step": 3}
+    )
+    lines = run_dir.joinpath("metrics.jsonl").read_text().splitlines()
+    lines[1] = line if isinstance(line, str) else json.dumps(line)
+    run_dir.joinpath("metrics.jsonl").write_text("\n".join(lines) + "\n")
+    run = load_run(run_dir)
+    assert run.metrics.index.tolist() == [1, 3] and run.metrics["reward"].tolist() == [0.1, 0.3]
+    assert run.warnings == [f"{run_dir}/{warning}"]
+
+
+def test_bad_summary_values_are_ignored_and_the_report_still_written(tmp_path, write_run, step_rows):
+    from openrs.report.render import build_report, write_report
+
+    good = write_run(tmp_path / "sweep" / "0", metrics=step_rows([0.1, 0.2]), config=CPU)
+    bad = write_run(
+        tmp_path / "sweep" / "1",
+        metrics=step_rows([0.3, 0.4]),
+        config={"hardware": {"device": "cuda", "num_gpus": "four"}},
+        summary={"wall_time_s": "long", "global_step": 2},
+    )
+    with bad.joinpath("metrics.jsonl").open("a") as fh:
+        fh.write('{"step": 3, "reward": "NaN?"}\n')
+    report = build_report(tmp_path / "sweep", 0.5)
+    assert f"run 1: {bad}/summary.json: 'wall_time_s' is 'long', not a number; ignored" in report.warnings
+    assert f"run 1: {bad}/metrics.jsonl:3: 'reward' is 'NaN?', not a number; row skipped" in report.warnings
+    rows = report.table.set_index("run")
+    assert rows.loc["1", "steps"] == 2 and rows.loc["1", "final_reward"] == 0.4
+    assert rows.loc["1", "wall_time_s"] == 4.0  # from the step times, the summary's being unusable
+    assert rows.loc["0", "final_reward"] == 0.2 and good.name == "0"
+    paths = write_report(report, tmp_path / "out")
+    assert (tmp_path / "out" / "report.md").exists() and len(paths) >= 2
