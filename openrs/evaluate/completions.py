@@ -99,10 +99,30 @@ class CompletionStore:
             text = text[: text.rfind("\n") + 1]
             path.write_text(text, encoding="utf-8")
         rows: dict[tuple[str, int], dict] = {}
-        for number, row in parse_json_lines(text, path, advice=REGENERATE):
-            check_row(row, f"{path}:{number}")
+        rejected: list[str] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                [(_, row)] = parse_json_lines(line, path, advice=REGENERATE, where=f"{path}:{number}")
+                check_row(row, f"{path}:{number}")
+            except ConfigError as err:
+                # One bad row costs one completion, generated again; the line itself is kept aside, not lost.
+                log.warning(
+                    "%s; generated again (the line is kept in %s)", err, self.rejected_path(benchmark)
+                )
+                rejected.append(line)
+                continue
             rows[(str(row["id"]), int(row["sample"]))] = row
+        if rejected:
+            with self.rejected_path(benchmark).open("a", encoding="utf-8") as f:
+                f.writelines(line + "\n" for line in rejected)
+            self.rewrite(benchmark, list(rows.values()))
         return rows
+
+    def rejected_path(self, benchmark: str) -> Path:
+        """Where rows that could not be read are set aside."""
+        return self.dir / f"{benchmark}.rejected.jsonl"
 
     def rewrite(self, benchmark: str, rows: list[dict]) -> None:
         """Replace a benchmark's rows (after re-scoring) through a temporary file, so no row is lost."""

@@ -90,16 +90,21 @@ STORED = {
         (json.dumps({**STORED, "answer": 5}), "aime24.jsonl:1: 'answer' must be a string or null"),
     ],
 )
-def test_bad_stored_completions(tmp_path, line, message):
+def test_bad_stored_completions_are_set_aside_with_a_warning(tmp_path, caplog, line, message):
+    """A bad row is named (file:line) and kept aside; the good rows stay and the bad one is generated again."""
     store = CompletionStore(tmp_path)
     store.dir.mkdir(parents=True)
-    store.path("aime24").write_text(line + ("" if message is None else "\n"))
+    good = {**STORED, "id": "good"}
+    store.path("aime24").write_text(json.dumps(good) + "\n" + line + ("" if message is None else "\n"))
+    with caplog.at_level("WARNING"):
+        rows = store.load("aime24")
+    assert list(rows) == [("good", STORED["sample"])]
     if message is None:
-        assert store.load("aime24") == {}
         return
-    with pytest.raises(ConfigError, match="delete that line") as err:
-        store.load("aime24")
-    assert message in str(err.value) and str(store.path("aime24")) in str(err.value)
+    warning = next(r.getMessage() for r in caplog.records if "generated again" in r.getMessage())
+    assert message.replace(":1:", ":2:") in warning and str(store.path("aime24")) in warning
+    assert store.rejected_path("aime24").read_text() == line + "\n"
+    assert store.load("aime24") == rows  # the file now holds only the good row: no second warning
 
 
 def safetensors_bytes() -> bytes:
