@@ -1,16 +1,20 @@
 """What an openrs command says about itself: the `Command` description and the --help text built from it.
 
-The groups and options are read from conf/ (each option's first comment line), so a new option file
-shows up in --help the moment it exists.
+The groups and options are read from conf/ (each option's first comment sentence), so a new option
+file shows up in --help the moment it exists.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import re
+import textwrap
 from pathlib import Path
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+# A full stop, question or exclamation mark before a space or the end, not the dot of "e.g." or "i.e.".
+_SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)[.!?](?=\s|$)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,15 +50,22 @@ def examples_text(command: Command) -> str:
 
 
 def option_description(path: Path) -> str:
-    """The first comment line of a config file (its description), without `# @package` lines."""
+    """The first sentence of a config file's opening comment (its description), without `# @package`."""
+    words: list[str] = []
     for line in path.read_text().splitlines():
-        text = line.strip()
-        if not text.startswith("#"):
+        if not line.strip().startswith("#"):
             break
-        text = text.lstrip("#").strip()
-        if text and not text.startswith("@package"):
-            return text
-    return ""
+        text = line.strip()[1:]
+        if text.strip().startswith("@package"):
+            continue
+        if not text.strip() or text.startswith("   "):  # a blank comment line or an indented example
+            if words:
+                break
+            continue
+        words.append(text.strip())
+    paragraph = " ".join(words)
+    end = _SENTENCE_END.search(paragraph)
+    return paragraph[: end.end()] if end else paragraph
 
 
 def group_options(group: str, conf_dir: Path = CONF_DIR) -> dict[str, str]:
@@ -76,7 +87,7 @@ def default_choices(config_name: str, conf_dir: Path = CONF_DIR) -> dict[str, st
 
 
 def groups_text(command: Command, width: int = 110) -> str:
-    """The config groups a command uses, each option with its file's first comment line."""
+    """The config groups a command uses, each option with its file's first sentence, wrapped to `width`."""
     defaults = default_choices(command.config_name) if command.config_name else {}
     lines = []
     sections = [("config groups (GROUP=OPTION, * = default)", command.groups, ""),
@@ -92,7 +103,8 @@ def groups_text(command: Command, width: int = 110) -> str:
             for option, description in options.items():
                 mark = "*" if defaults.get(group) == option else " "
                 row = f"    {mark}{option:<{name_width}}{description.rstrip(':;,')}"
-                lines.append(row if len(row) <= width else row[: width - 3] + "...")
+                indent = " " * (5 + name_width)  # continuation lines start under the description
+                lines += textwrap.wrap(row, width, subsequent_indent=indent, break_on_hyphens=False)
     return "\n".join(lines).lstrip("\n")
 
 

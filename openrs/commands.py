@@ -19,7 +19,6 @@ TRAIN = Command(
     usage="[+experiment=NAME] [GROUP=OPTION ...] [KEY=VALUE ...] [-m: one run per sweep point]",
     groups=("model", "dataset", "reward", "optimizer", "hardware", "trainer", "hydra/launcher"),
     presets=("experiment", "sweep"),
-    setup="openrs.training.console.quiet_progress_bars",
     keys=(
         "seed=42, run.resume=auto|never, run.logger=jsonl|wandb, trainer.extra.<GRPOConfig field>=..., "
         "reward.funcs.<name>.weight=..., hydra.run.dir=<run dir>"
@@ -91,4 +90,28 @@ CONTAMINATION = Command(
     ),
 )
 
-COMMANDS = (TRAIN, EVALUATE, REPORT, CONTAMINATION)
+SCORE = Command(
+    name="score",
+    module="openrs.score",
+    config_name="score",
+    summary=(
+        "Score completions with the rewards a preset configures (no model, no Hub): each JSONL row holds\n"
+        "`completion` and the dataset's columns; each output row adds `rewards` and their weighted sum `reward`."
+    ),
+    usage="input=IN.jsonl output=OUT.jsonl [+experiment=NAME] [reward=OPTION] [KEY=VALUE ...]",
+    groups=("reward",),
+    presets=("experiment",),
+    keys="input=<jsonl>, output=<jsonl>, reward.funcs.<name>.<param>=..., reward.funcs.<name>.weight=...",
+    examples=(
+        (
+            "python -m openrs.score +experiment=exp3 input=in.jsonl output=out.jsonl",
+            "Open-RS3's rewards",
+        ),
+        (
+            "python -m openrs.score reward=boxed_accuracy_format input=in.jsonl output=out.jsonl",
+            "openrs's",
+        ),
+    ),
+)
+
+COMMANDS = (TRAIN, EVALUATE, REPORT, CONTAMINATION, SCORE)

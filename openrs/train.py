@@ -13,7 +13,7 @@ from openrs.commands import TRAIN
 from openrs.config.schema import TrainConfig
 from openrs.config.store import register_configs, to_typed
 from openrs.run_dir import ResumePoint, RunDir, claim_run_dir
-from openrs.training import grpo_args, loggers, summary, trainer
+from openrs.training import banner, grpo_args, loggers, summary, trainer
 
 register_configs()
 
@@ -29,15 +29,15 @@ def train(cfg: TrainConfig, run_dir: RunDir, start: ResumePoint) -> None:
     """The recipe: loggers, rewards, GRPOConfig, data and model, trainer, train from `start`, summary."""
     began = time.time()
     loggers.setup_loggers(cfg.run, run_dir)
-    reward_funcs, weights = rewards.build_reward_funcs(cfg.reward.funcs)
+    reward_funcs, weights = rewards.build_reward_funcs(cfg.reward.funcs, guard=cfg.reward)
     grpo_config = grpo_args.build_grpo_config(cfg, run_dir.checkpoints, weights)
     tokenizer, dataset, model = build_inputs(cfg, run_dir)
-    callbacks = trainer.build_callbacks(cfg.callbacks, run_dir, start.step)
+    callbacks = trainer.build_callbacks(cfg.callbacks, run_dir, start.step, cfg.validation)
     grpo = trainer.build_trainer(model, tokenizer, dataset, reward_funcs, grpo_config, callbacks)
     metrics = trainer.train(grpo, start.checkpoint)
     summary.write_summary(run_dir, experiment=cfg.experiment_name, seed=cfg.seed, train_metrics=metrics,
                           wall_time_s=round(time.time() - began, 2), global_step=grpo.state.global_step,
-                          resumed_from=start.checkpoint)  # fmt: skip
+                          resumed_from=start.checkpoint, best=summary.best_checkpoint(grpo.state))  # fmt: skip
 
 
 @hydra_command(TRAIN)  # openrs.cli: own --help, user errors (Hydra's too) in one line, exit 2
@@ -49,10 +49,10 @@ def main(dict_cfg: DictConfig) -> None:
     with claim_run_dir(run_dir, cfg.run.resume, cfg.trainer.max_steps, config_yaml, exclusive) as start:
         if start.complete:
             return
-        if launch.needs_launcher(cfg):  # several processes (+ a vLLM server)
-            launch.launch(cfg, run_dir.path, build_inputs(cfg, run_dir)[2])
-        else:
-            train(cfg, run_dir, start)
+        banner.start_process(cfg, run_dir.path, start.step, launched=not exclusive)  # before any warm-up
+        if not launch.needs_launcher(cfg):
+            return train(cfg, run_dir, start)
+        launch.launch(cfg, run_dir.path, build_inputs(cfg, run_dir)[2])  # several processes (+ a vLLM server)
 
 
 if __name__ == "__main__":

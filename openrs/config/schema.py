@@ -18,6 +18,7 @@ PAPER_SYSTEM_PROMPT = (
     "<think> reasoning process here </think> <answer> answer here </answer>. "
     "Note that respond by English, NOT use other languages."
 )
+LONG_PROMPT_MODES = ("drop", "truncate")  # the values of DatasetConfig.long_prompts
 
 
 @dataclass
@@ -101,9 +102,14 @@ class DatasetConfig:
 
 @dataclass
 class RewardConfig:
-    """Reward functions keyed by name: {_target_, weight, ...params}."""
+    """Reward functions keyed by name: {_target_, weight, ...params}, and when a misbehaving one stops training."""
 
     funcs: dict[str, Any] = field(default_factory=dict)
+    # A reward returning NaN or None for every row of a batch, or for more than this share of the rows of
+    # its last `invalid_window` batches, stops training (null: never, for rewards that return None by
+    # design, e.g. for another task's rows). A raise, a wrong count or inf always stops it.
+    max_invalid_share: float | None = 0.5
+    invalid_window: int = 10
 
 
 @dataclass
@@ -150,6 +156,13 @@ class HardwareConfig:
     # With several nodes, the vLLM server runs on GPU vllm_server_gpu of the "first" node, or on the
     # last node, "own"ed by it (that node trains nothing).
     vllm_server_node: str = "first"
+    # CPU threads of each process (torch intra- and inter-op, OpenMP/MKL, launched children); null: torch's
+    # default, one per core, whose OpenMP threads spin-wait beside other work (bench/threads_results.md).
+    torch_threads: int | None = 1
+    # DataLoader worker processes per training process (0: batches are collated in the training process).
+    dataloader_num_workers: int = 0
+    # Hugging Face tokenizers' own thread pool (TOKENIZERS_PARALLELISM); off: tokenising is a small share.
+    tokenizers_parallelism: bool = False
 
 
 @dataclass
@@ -208,6 +221,35 @@ class RunConfig:
 
 
 @dataclass
+class ValidationConfig:
+    """Benchmark pass@1 of the policy during training (off by default), and the best checkpoint kept."""
+
+    # Every this many optimizer steps (0: off); also at step 0 when at_start.
+    every: int = 0
+    at_start: bool = True
+    # Packaged benchmark names (openrs/data/benchmarks), or <benchmark_dir>/<name>.jsonl files.
+    benchmarks: list[str] = field(default_factory=lambda: ["aime24", "amc23"])
+    benchmark_dir: str | None = None
+    # The first `limit` problems of each benchmark (null: all), each sampled num_samples times.
+    limit: int | None = None
+    num_samples: int = 1
+    checker: str = "paper"  # "paper" or "boxed", as eval.checker
+    # Sampling; null: the paper's evaluation protocol (openrs.evaluate's SamplingConfig, eval=paper). A
+    # shorter max_new_tokens keeps validation cheap; it is also capped by the model's context length.
+    temperature: float | None = None
+    top_p: float | None = None
+    max_new_tokens: int | None = None
+    seed: int | None = None
+    # Prompts per model.generate call.
+    batch_size: int = 8
+    # What picks the best checkpoint (higher is better): a val/ metric without its prefix, e.g.
+    # "mean_pass@1" or "aime24/pass@1".
+    metric: str = "mean_pass@1"
+    # Stop after this many validations without a better metric (transformers' EarlyStoppingCallback); null: never.
+    patience: int | None = None
+
+
+@dataclass
 class TrainConfig:
     """The whole training run."""
 
@@ -218,6 +260,7 @@ class TrainConfig:
     hardware: HardwareConfig = field(default_factory=HardwareConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
     # Extra TrainerCallbacks: {name: {_target_, ...params}}; each also receives `run_dir`.
     callbacks: dict[str, Any] = field(default_factory=dict)
     seed: int = 42

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import typing
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -70,11 +72,53 @@ def unknown_keys(node: Any, schema: type, prefix: str = "") -> list[tuple[str, t
     return found
 
 
+def schema_keys(schema: type, prefix: str = "") -> Iterator[str]:
+    """Every dotted key of a dataclass schema, those of the dataclasses nested in it included."""
+    hints = typing.get_type_hints(schema)
+    for field in dataclasses.fields(schema):
+        yield prefix + field.name
+        hint = hints[field.name]
+        nested = [
+            t for t in (*typing.get_args(hint), hint) if isinstance(t, type) and dataclasses.is_dataclass(t)
+        ]
+        if nested:
+            yield from schema_keys(nested[0], f"{prefix}{field.name}.")
+
+
+def _nearest(name: str, names: Iterable[str]) -> str | None:
+    match = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
+def nearest_keys(key: str, prefix: str, siblings: list[str], schema: Any = None) -> list[str]:
+    """The valid keys a misspelled `prefix + key` most likely meant: the closest sibling, or else the
+    keys of `schema` (the siblings' dataclass) whose last part is closest (`max_steps` -> trainer.max_steps)."""
+    near = _nearest(key, siblings)
+    if near is not None:
+        return [prefix + near]
+    if not dataclasses.is_dataclass(schema):
+        return []
+    by_leaf: dict[str, list[str]] = {}
+    for dotted in schema_keys(schema):
+        by_leaf.setdefault(dotted.rpartition(".")[2], []).append(prefix + dotted)
+    near = _nearest(key, by_leaf)
+    return by_leaf[near][:3] if near is not None else []
+
+
+def did_you_mean(keys: list[str]) -> str:
+    """` (did you mean a or b?)`, or nothing without a suggestion."""
+    return f" (did you mean {' or '.join(keys)}?)" if keys else ""
+
+
 def to_typed(cfg: DictConfig, schema: type[T] = TrainConfig) -> T:
     """Resolve interpolations and convert a composed config into its dataclass; unknown keys fail."""
     unknown = unknown_keys(cfg, schema)
     if unknown:
         path, owner = unknown[0]
-        allowed = ", ".join(f.name for f in dataclasses.fields(owner))
-        raise ConfigError(f"unknown config key '{path}'; {owner.__name__} has: {allowed}")
+        fields = [f.name for f in dataclasses.fields(owner)]
+        prefix, _, key = path.rpartition(".")
+        near = nearest_keys(key, f"{prefix}." if prefix else "", fields, owner)
+        raise ConfigError(
+            f"unknown config key '{path}'{did_you_mean(near)}; {owner.__name__} has: {', '.join(fields)}"
+        )
     return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), cfg))

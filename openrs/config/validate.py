@@ -11,8 +11,13 @@ import inspect
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from openrs.config.schema import ModelConfig, TinyModelConfig, TrainConfig
-from openrs.data.filters import LONG_PROMPT_MODES
+from openrs.config.schema import (
+    LONG_PROMPT_MODES,
+    ModelConfig,
+    TinyModelConfig,
+    TrainConfig,
+    ValidationConfig,
+)
 from openrs.errors import ConfigError
 
 # TRL 1.16's GRPOConfig.loss_type and scale_rewards values (grpo_config.py, grpo_trainer.py).
@@ -179,9 +184,36 @@ def reward_rules(funcs: Mapping[str, Any]) -> Iterator[tuple[bool, str]]:
     )
 
 
+def validation_rules(val: ValidationConfig) -> list[tuple[bool, str]]:
+    """The `validation` group's values: benchmarks, counts, checker and the metric that picks the best step."""
+    from openrs.data.benchmarks import BENCHMARKS
+    from openrs.evaluate.config import CHECKERS
+
+    known = BENCHMARKS if val.benchmark_dir is None else val.benchmarks
+    metrics = ["mean_pass@1"] + [f"{b}/pass@1" for b in val.benchmarks]
+    return [
+        _rule("validation.every", val.every, val.every >= 0, "must be >= 0 (0: off)"),
+        _rule("validation.benchmarks", val.benchmarks, bool(val.benchmarks) and set(val.benchmarks) <= set(known)
+              and len(set(val.benchmarks)) == len(val.benchmarks), "must name distinct benchmarks of " + ", ".join(known)),
+        _rule("validation.limit", val.limit, val.limit is None or val.limit >= 1, "must be >= 1 or null"),
+        _rule("validation.num_samples", val.num_samples, val.num_samples >= 1, "must be >= 1"),
+        _rule("validation.batch_size", val.batch_size, val.batch_size >= 1, "must be >= 1"),
+        _choice("validation.checker", val.checker, CHECKERS),
+        _rule("validation.max_new_tokens", val.max_new_tokens, val.max_new_tokens is None or val.max_new_tokens >= 1,
+              "must be >= 1 or null (the paper's 32768)"),
+        _rule("validation.temperature", val.temperature, val.temperature is None or val.temperature >= 0, "must be >= 0"),
+        _rule("validation.top_p", val.top_p, val.top_p is None or 0 < val.top_p <= 1, "must be in (0, 1]"),
+        _choice("validation.metric", val.metric, tuple(metrics)),
+        _rule("validation.patience", val.patience, val.patience is None or val.patience >= 1, "must be >= 1 or null"),
+    ]  # fmt: skip
+
+
 def validate_train_config(cfg: TrainConfig) -> None:
     """Raise ConfigError naming the first bad value; nothing is loaded but the reward functions' modules."""
     for ok, message in value_rules(cfg):
+        if not ok:
+            raise ConfigError(message)
+    for ok, message in validation_rules(cfg.validation):
         if not ok:
             raise ConfigError(message)
     for ok, message in reward_rules(cfg.reward.funcs):

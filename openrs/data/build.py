@@ -8,10 +8,9 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from openrs.config.schema import DatasetConfig
+from openrs.config.schema import LONG_PROMPT_MODES, DatasetConfig
 from openrs.data.files import check_column_types
 from openrs.data.filters import (
-    LONG_PROMPT_MODES,
     dedupe_problems,
     drop_long_prompts,
     keep_parseable_answers,
@@ -19,7 +18,7 @@ from openrs.data.filters import (
 )
 from openrs.data.mix import SourceSpec, plan_rows, resolve_sources, spec_summary
 from openrs.data.prompts import build_conversation
-from openrs.data.sources import load_rows
+from openrs.data.sources import describe_source, load_rows, missing_columns_error
 from openrs.errors import ConfigError
 from openrs.ranks import is_main_process
 from openrs.run_dir import RunDir
@@ -29,19 +28,19 @@ log = logging.getLogger(__name__)
 SOURCE_COLUMN = "data_source"
 
 
-def to_canonical_columns(ds, spec: SourceSpec, with_solution: bool):
-    """Rename a source's columns to `problem`, `answer` (and `solution`), tag its rows, drop the rest."""
+def to_canonical_columns(ds, spec: SourceSpec, with_solution: bool, keys: str = "dataset"):
+    """Rename a source's columns to `problem`, `answer` (and `solution`), tag its rows, drop the rest.
+
+    `keys` is where the source's column keys live: `dataset`, or `dataset.mix.<name>` for a mix entry.
+    """
     wanted = {spec.problem_column: "problem", spec.answer_column: "answer"}
     if spec.solution_column:
         wanted[spec.solution_column] = "solution"
-    missing = [c for c in wanted if c not in ds.column_names]
-    if missing:
-        raise ConfigError(
-            f"dataset source '{spec.name}' ({spec.path}) has no column(s) {missing}; it has "
-            f"{ds.column_names} (set dataset.problem_column / answer_column / solution_column, or the "
-            "same keys of its dataset.mix entry)"
-        )
-    where = f"dataset source '{spec.name}' ({spec.path})"
+    where = describe_source(spec.path)
+    if keys != "dataset":
+        where = f"dataset source '{spec.name}' ({where})"
+    if any(c not in ds.column_names for c in wanted):
+        raise missing_columns_error(where, wanted, ds.column_names, keys)
     check_column_types(ds, {spec.problem_column: "text", spec.answer_column: "answer"}, where)
     ds = ds.select_columns(list(wanted))
 
@@ -63,7 +62,13 @@ def load_problem_pool(cfg: DatasetConfig, seed: int, specs: list[SourceSpec] | N
     specs = resolve_sources(cfg) if specs is None else specs
     with_solution = any(s.solution_column for s in specs)
     parts = [
-        to_canonical_columns(load_rows(s.path, s.split, cfg.num_rows, seed), s, with_solution) for s in specs
+        to_canonical_columns(
+            load_rows(s.path, s.split, cfg.num_rows, seed),
+            s,
+            with_solution,
+            f"dataset.mix.{s.name}" if cfg.mix else "dataset",
+        )
+        for s in specs
     ]
     return datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]
 

@@ -41,9 +41,6 @@ def keep_parseable_answers(ds):
     return ds.select(keep)
 
 
-LONG_PROMPT_MODES = ("drop", "truncate")
-
-
 def with_prompt_tokens(ds, tokenizer):
     """Add a `prompt_tokens` column: the length of each chat-templated prompt, as TRL tokenises it."""
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from openrs.data.files import LOCAL_SUFFIXES, load_local
@@ -18,6 +19,12 @@ log = logging.getLogger(__name__)
 BUILTIN_PREFIX = "builtin:"
 GENERATOR_EXAMPLE = BUILTIN_PREFIX + "openrs.data.tiny_math.generate_tiny_math"
 PACKAGE_DATA_DIR = Path(__file__).resolve().parent
+# Names datasets often give what openrs calls `problem`, `answer` and `solution`: a missing column's fix.
+COMMON_COLUMNS = {
+    "problem": ("question", "prompt", "query", "input", "instruction"),
+    "answer": ("final_answer", "gold", "ground_truth", "label", "target", "final"),
+    "solution": ("reasoning", "rationale", "explanation", "output", "response"),
+}
 
 
 def is_local_path(path: str) -> bool:
@@ -103,3 +110,48 @@ def load_rows(path: str, split: str, num_rows: int, seed: int):
         return load_local(Path(path).expanduser())
     log.info("loading %s (split %s) from the Hugging Face Hub", path, split)
     return datasets.load_dataset(path, split=split)
+
+
+def describe_source(path: str) -> str:
+    """How an error names a source: the user's file, a packaged file or generator, or a Hub dataset."""
+    if path.startswith(BUILTIN_PREFIX):
+        return f"dataset {path}"
+    return f"dataset file {path}" if is_local_path(path) else f"Hub dataset {path}"
+
+
+def _guess_column(canonical: str, candidates: Sequence[str]) -> str | None:
+    """The column of `candidates` most likely holding `canonical`: a common name, a close spelling, or
+    the only one there is."""
+    common = [c for c in candidates if c.lower() in COMMON_COLUMNS.get(canonical, ())]
+    if common:
+        return min(common, key=lambda c: COMMON_COLUMNS[canonical].index(c.lower()))
+    close = difflib.get_close_matches(canonical, list(candidates), n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    return candidates[0] if len(candidates) == 1 and canonical != "solution" else None
+
+
+def missing_columns_error(
+    where: str, wanted: Mapping[str, str], available: Sequence[str], keys: str = "dataset"
+) -> ConfigError:
+    """One line naming the source, each missing column with its config key, and overrides that fix it.
+
+    `wanted` maps the source's column names to openrs's (`problem`, `answer`, `solution`); `keys` is
+    where their `<canonical>_column` keys live (`dataset`, or `dataset.mix.<name>`, added with `++`).
+    """
+    missing = {column: canonical for column, canonical in wanted.items() if column not in available}
+    free = [c for c in available if c not in wanted]
+    plus = "++" if keys != "dataset" else ""
+    named, fixes = [], []
+    for column, canonical in missing.items():
+        named.append(f"'{column}' ({keys}.{canonical}_column)")
+        guess = _guess_column(canonical, free)
+        if guess is not None:
+            free.remove(guess)
+        elif canonical == "solution":
+            guess = "null"  # rewards that read worked solutions then say so
+        fixes.append(f"{plus}{keys}.{canonical}_column={guess or '<one of its columns>'}")
+    return ConfigError(
+        f"{where} has no column {' or '.join(named)}; its columns: {', '.join(available) or 'none'}; "
+        f"name yours with {' '.join(fixes)}"
+    )

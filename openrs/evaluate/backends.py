@@ -90,14 +90,28 @@ class TransformersGenerator:
         self.threads_before = torch.get_num_threads()
         if backend.device == "cpu" and cfg.cpu_threads:
             torch.set_num_threads(cfg.cpu_threads)
-        self.model = AutoModelForCausalLM.from_pretrained(
+        model = AutoModelForCausalLM.from_pretrained(
             model_path, revision=revision, dtype=getattr(torch, backend.dtype)
         ).to(backend.device)
-        self.model.eval()
-        eos = self.model.generation_config.eos_token_id
-        eos = eos if eos is not None else tokenizer.eos_token_id
+        model.eval()
+        self._use_model(model)
+
+    @classmethod
+    def for_model(cls, model, tokenizer, sampling: SamplingConfig, batch_size: int) -> TransformersGenerator:
+        """A generator over a model already loaded (the policy during training); nothing is loaded or freed."""
+        generator = cls.__new__(cls)
+        generator.tokenizer, generator.sampling, generator.device = tokenizer, sampling, model.device
+        generator.chunk_size = batch_size
+        generator._use_model(model)
+        return generator
+
+    def _use_model(self, model) -> None:
+        """Generate with `model`, stopping at its end-of-sequence ids and padding with the tokenizer's pad id."""
+        self.model = model
+        eos = model.generation_config.eos_token_id
+        eos = eos if eos is not None else self.tokenizer.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos])
-        pad = tokenizer.pad_token_id
+        pad = self.tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else min(self.eos_ids)
 
     def generate(self, prompts: list[list[int]], seeds: list[int]) -> list[Generation]:

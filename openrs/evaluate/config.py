@@ -99,6 +99,8 @@ class CheckpointsConfig:
     every: int = 1
     # Evaluate the run's `init_model` as step 0.
     include_init: bool = True
+    # Only the best step by the run's validation (`checkpoints=best`; summary.json, else trainer_state.json).
+    best: bool = False
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,10 +51,43 @@ def _initial_model(run_dir: Path) -> Target | None:
     return Target(Path(str(source)).name, str(source), step=0, is_hub_id=hub)
 
 
+def best_step(run_dir: Path) -> int | None:
+    """The step validation found best: summary.json's, else the newest checkpoint's trainer_state.json's."""
+    from openrs.training.summary import read_summary
+
+    best = (read_summary(run_dir) or {}).get("best")
+    if best:
+        return int(best["step"])
+    for checkpoint in reversed(checkpoint_dirs(run_dir)):
+        try:
+            step = json.loads((checkpoint / "trainer_state.json").read_text()).get("best_global_step")
+        except (OSError, ValueError):
+            continue
+        return None if step is None else int(step)
+    return None
+
+
+def best_target(run_dir: Path, found: list[Path]) -> Target:
+    """The run's best step as a target (step 0: its initial model); ConfigError without validation."""
+    step = best_step(run_dir)
+    if step is None:
+        raise ConfigError(
+            f"training run dir {run_dir} records no best step: train with validation.every > 0 "
+            "(summary.json 'best'), or drop checkpoints=best"
+        )
+    target = _initial_model(run_dir) if step == 0 else None
+    target = target or next((Target(p.name, str(p), step=step) for p in found if checkpoint_step(p) == step), None)
+    if target is None:
+        raise ConfigError(f"training run dir {run_dir}: the best step {step} has no checkpoint on disk")
+    return target
+
+
 def run_dir_targets(run_dir: Path, selection: CheckpointsConfig) -> list[Target]:
-    """Every `selection.every`-th checkpoint of a training run (first and last kept), plus step 0."""
+    """Every `selection.every`-th checkpoint of a training run (first and last kept), plus step 0; or the best."""
     ckpt_root = RunDir(run_dir).checkpoints
     found = [p for p in checkpoint_dirs(run_dir) if _is_model_dir(p)]
+    if selection.best:
+        return [best_target(run_dir, found)]
     if not found:
         raise ConfigError(
             f"training run dir {run_dir} has no checkpoints (expected {ckpt_root}/checkpoint-N/config.json)"

@@ -1,8 +1,10 @@
-"""The accelerate config and DeepSpeed JSON a launched run uses, generated from the openrs config."""
+"""The accelerate config and DeepSpeed JSON a launched run uses, generated from the openrs config, and the
+`accelerate launch` command that runs on them."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +95,15 @@ def write_launch_files(
     # The processes compose from their own copy: each rewrites <run_dir>/config.yaml as it starts.
     (launch_dir / f"{CHILD_CONFIG_NAME}.yaml").write_text(OmegaConf.to_yaml(OmegaConf.structured(cfg)))
     return launch_dir
+
+
+def training_command(launch_dir: Path, run_dir: Path) -> list[str]:
+    """`accelerate launch` of `python -m openrs.train` on the run's saved config, into the same run dir."""
+    return [
+        sys.executable, "-m", "accelerate.commands.launch",
+        "--config_file", str(launch_dir / ACCELERATE_FILE),
+        "-m", "openrs.train",
+        "--config-path", str(launch_dir), "--config-name", CHILD_CONFIG_NAME,
+        f"hydra.run.dir='{run_dir}'",
+        "hydra.output_subdir=null",  # keep the .hydra/ of the user's command, not the relaunch's
+    ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""The process layout a hardware option asks for, and the batch sizes GRPO and DeepSpeed must agree on."""
+"""The nodes and processes a hardware option asks for, and the batch sizes GRPO and DeepSpeed must agree on."""
 
 from __future__ import annotations
 
@@ -7,11 +7,42 @@ from dataclasses import dataclass
 
 from openrs.config.schema import HardwareConfig, TrainerConfig
 from openrs.errors import ConfigError
-from openrs.launch.multinode import plan_nodes
 
 DEEPSPEED_STAGES = {"zero2": 2, "zero3": 3}
 VLLM_MODES = ("server", "colocate")
 DEVICES = ("cuda", "cpu")
+SERVER_NODES = ("first", "own")
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    """How a run uses the nodes of its job."""
+
+    num_nodes: int
+    training_nodes: int  # the first ones; each runs hardware.num_training_processes
+    server_node: int | None  # the node `trl vllm-serve` runs on; None without a server
+
+
+def plan_nodes(hw: HardwareConfig) -> NodePlan:
+    """The node plan for `hw`; impossible ones fail in one line naming the key."""
+    where = f"hardware={hw.name}"
+    if hw.num_nodes < 1:
+        raise ConfigError(f"{where}: hardware.num_nodes must be at least 1")
+    if hw.vllm_server_node not in SERVER_NODES:
+        raise ConfigError(
+            f"{where}: hardware.vllm_server_node={hw.vllm_server_node!r} is not one of {SERVER_NODES}"
+        )
+    server = hw.use_vllm and hw.vllm_mode == "server"
+    own = server and hw.vllm_server_node == "own"
+    if own and hw.num_nodes < 2:
+        raise ConfigError(f"{where}: hardware.vllm_server_node=own needs hardware.num_nodes of 2 or more")
+    if hw.num_nodes > 1 and not hw.slurm_job:
+        raise ConfigError(
+            f"{where}: hardware.num_nodes={hw.num_nodes} runs as one SLURM job of as many nodes; set "
+            "hardware.slurm_job=true and submit with `-m hydra/launcher=openrs_slurm`"
+        )
+    server_node = (hw.num_nodes - 1 if own else 0) if server else None
+    return NodePlan(hw.num_nodes, hw.num_nodes - int(own), server_node)
 
 
 @dataclass(frozen=True)

@@ -8,61 +8,28 @@ the same accelerate/DeepSpeed files; torchrun's static rendezvous joins the node
 world, and DeepSpeed (when configured) spans it. Every node computes the same ports from the job id, so
 that nothing has to be exchanged before that rendezvous. The first node starts the vLLM server, on one
 of its GPUs or (`hardware.vllm_server_node=own`) on the job's last node, which then trains nothing.
+This module holds each node's part (its place, ports, command, the server); `runner.launch_on_node`
+puts them together, and `layout.plan_nodes` plans the nodes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import subprocess
 from collections.abc import Mapping
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from openrs.config.schema import HardwareConfig, TrainConfig
-from openrs.errors import ConfigError
+from openrs.config.schema import TrainConfig
+from openrs.launch.files import training_command
+from openrs.launch.layout import NodePlan
 from openrs.launch.server import VLLM_LOG_FILE, LaunchError, health_url, managed_server, vllm_serve_command
 
-log = logging.getLogger(__name__)
-
-SERVER_NODES = ("first", "own")
 # Ports derived from the job id: below Linux's ephemeral range (32768+), three per job.
 PORT_BASE, PORT_SLOTS = 20000, 4000
 MAIN_PORT, SERVER_PORT, GROUP_PORT = range(3)
 SLURM_VARS = ("SLURM_JOB_ID", "SLURM_NODEID", "SLURM_JOB_NODELIST")
-
-
-@dataclass(frozen=True)
-class NodePlan:
-    """How a run uses the nodes of its job."""
-
-    num_nodes: int
-    training_nodes: int  # the first ones; each runs hardware.num_training_processes
-    server_node: int | None  # the node `trl vllm-serve` runs on; None without a server
-
-
-def plan_nodes(hw: HardwareConfig) -> NodePlan:
-    """The node plan for `hw`; impossible ones fail in one line naming the key."""
-    where = f"hardware={hw.name}"
-    if hw.num_nodes < 1:
-        raise ConfigError(f"{where}: hardware.num_nodes must be at least 1")
-    if hw.vllm_server_node not in SERVER_NODES:
-        raise ConfigError(
-            f"{where}: hardware.vllm_server_node={hw.vllm_server_node!r} is not one of {SERVER_NODES}"
-        )
-    server = hw.use_vllm and hw.vllm_mode == "server"
-    own = server and hw.vllm_server_node == "own"
-    if own and hw.num_nodes < 2:
-        raise ConfigError(f"{where}: hardware.vllm_server_node=own needs hardware.num_nodes of 2 or more")
-    if hw.num_nodes > 1 and not hw.slurm_job:
-        raise ConfigError(
-            f"{where}: hardware.num_nodes={hw.num_nodes} runs as one SLURM job of as many nodes; set "
-            "hardware.slurm_job=true and submit with `-m hydra/launcher=openrs_slurm`"
-        )
-    server_node = (hw.num_nodes - 1 if own else 0) if server else None
-    return NodePlan(hw.num_nodes, hw.num_nodes - int(own), server_node)
 
 
 @dataclass(frozen=True)
@@ -122,8 +89,6 @@ def node_config(cfg: TrainConfig, plan: NodePlan, nodes: SlurmNodes) -> TrainCon
 
 def node_command(launch_dir: Path, run_dir: Path, nodes: SlurmNodes, port: int) -> list[str]:
     """`accelerate launch` of this node's training processes, placed by SLURM in the multi-machine world."""
-    from openrs.launch.runner import training_command
-
     command = training_command(launch_dir, run_dir)
     at = command.index("--config_file")  # accelerate's own options go before the script's
     command[at:at] = [
@@ -159,46 +124,3 @@ def start_server(cfg: TrainConfig, plan: NodePlan, gpu: str | None, model_path: 
     return managed_server(
         command, health_url(cfg), launch_dir / VLLM_LOG_FILE, cfg.hardware.vllm_server_timeout_s, env
     )
-
-
-def launch_on_node(cfg: TrainConfig, run_dir: Path, model_path: str) -> dict:
-    """This node's part of a multi-node run; returns the run's training metrics on the first node."""
-    from openrs.launch.files import write_launch_files
-    from openrs.launch.layout import batch_sizes, plan_layout
-    from openrs.launch.runner import child_env, run_to_completion
-    from openrs.run_dir import RunDir
-    from openrs.training.summary import read_summary
-
-    plan = plan_nodes(cfg.hardware)
-    nodes = slurm_nodes(plan.num_nodes)
-    cfg = node_config(cfg, plan, nodes)
-    rank = nodes.node_rank
-    if rank >= plan.training_nodes:
-        log.info(
-            "node %d (%s) is the vLLM server's; the first node starts it there", rank, nodes.hostnames[rank]
-        )
-        return {}
-    layout = plan_layout(cfg.hardware)
-    sizes = batch_sizes(cfg.trainer, cfg.hardware)
-    # Each node writes its own copy: one node rewriting a file another is reading would be a race.
-    launch_dir = RunDir(run_dir).launch if rank == 0 else RunDir(run_dir).launch / f"node{rank}"
-    launch_dir.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as stack:
-        if rank == 0 and plan.server_node is not None:
-            stack.enter_context(start_server(cfg, plan, layout.vllm_gpu, model_path, launch_dir))
-        launch_dir = write_launch_files(cfg, layout, sizes, run_dir, launch_dir)
-        log.info(
-            "node %d of %d (%s): %d training process(es) of %d, rendezvous at %s:%d; batch %d x %d x %d = %d "
-            "completions per step (%d prompts)%s",
-            rank, plan.num_nodes, nodes.hostnames[rank], layout.num_processes, sizes.processes,
-            nodes.main_host, cfg.hardware.main_process_port, sizes.per_device, sizes.processes,
-            sizes.grad_accum, sizes.train_batch_size, sizes.train_batch_size // sizes.num_generations,
-            f"; vLLM server at {cfg.hardware.vllm_server_host}:{cfg.hardware.vllm_server_port}"
-            if plan.server_node is not None else "",
-        )  # fmt: skip
-        command = node_command(launch_dir, run_dir, nodes, cfg.hardware.main_process_port)
-        returncode = run_to_completion(command, child_env(layout))
-    if returncode != 0:
-        raise LaunchError(f"node {rank}: training processes exited with code {returncode}; see {run_dir}")
-    # The run's summary is written by its main process, on the first node.
-    return (read_summary(run_dir) or {}).get("train_metrics", {}) if rank == 0 else {}

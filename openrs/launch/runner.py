@@ -1,4 +1,5 @@
-"""Starts a run's processes: `accelerate launch` of the training processes, plus `trl vllm-serve`."""
+"""Starts a run's processes: `accelerate launch` of the training processes, plus `trl vllm-serve`, on one
+node or on each node of a SLURM job."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from openrs.config.schema import TrainConfig
-from openrs.launch.files import ACCELERATE_FILE, CHILD_CONFIG_NAME, write_launch_files
-from openrs.launch.layout import ProcessLayout, batch_sizes, plan_layout
+from openrs.launch.files import training_command, write_launch_files
+from openrs.launch.layout import ProcessLayout, batch_sizes, plan_layout, plan_nodes
+from openrs.launch.multinode import node_command, node_config, slurm_nodes, start_server
 from openrs.launch.server import (
     VLLM_LOG_FILE,
     LaunchError,
@@ -44,18 +45,6 @@ def needs_launcher(cfg: TrainConfig) -> bool:
     return not is_launched_child() and plan_layout(cfg.hardware).needs_launcher
 
 
-def training_command(launch_dir: Path, run_dir: Path) -> list[str]:
-    """`accelerate launch` of `python -m openrs.train` on the run's saved config, into the same run dir."""
-    return [
-        sys.executable, "-m", "accelerate.commands.launch",
-        "--config_file", str(launch_dir / ACCELERATE_FILE),
-        "-m", "openrs.train",
-        "--config-path", str(launch_dir), "--config-name", CHILD_CONFIG_NAME,
-        f"hydra.run.dir='{run_dir}'",
-        "hydra.output_subdir=null",  # keep the .hydra/ of the user's command, not the relaunch's
-    ]  # fmt: skip
-
-
 def launch(cfg: TrainConfig, run_dir: str | Path, model_path: str) -> dict:
     """Start the layout's processes, each running the recipe on `model_path`; returns their train metrics.
 
@@ -64,8 +53,6 @@ def launch(cfg: TrainConfig, run_dir: str | Path, model_path: str) -> dict:
     """
     run_dir = Path(run_dir).resolve()
     if cfg.hardware.num_nodes > 1:  # this is one of the run's launchers, one per node of its SLURM job
-        from openrs.launch.multinode import launch_on_node
-
         return launch_on_node(cfg, run_dir, model_path)
     layout = plan_layout(cfg.hardware)
     if layout.vllm_gpu is not None:
@@ -90,9 +77,48 @@ def launch(cfg: TrainConfig, run_dir: str | Path, model_path: str) -> dict:
     return (read_summary(run_dir) or {}).get("train_metrics", {})
 
 
+def launch_on_node(cfg: TrainConfig, run_dir: Path, model_path: str) -> dict:
+    """This node's part of a multi-node run; returns the run's training metrics on the first node."""
+    plan = plan_nodes(cfg.hardware)
+    nodes = slurm_nodes(plan.num_nodes)
+    cfg = node_config(cfg, plan, nodes)
+    rank = nodes.node_rank
+    if rank >= plan.training_nodes:
+        log.info(
+            "node %d (%s) is the vLLM server's; the first node starts it there", rank, nodes.hostnames[rank]
+        )
+        return {}
+    layout = plan_layout(cfg.hardware)
+    sizes = batch_sizes(cfg.trainer, cfg.hardware)
+    # Each node writes its own copy: one node rewriting a file another is reading would be a race.
+    launch_dir = RunDir(run_dir).launch if rank == 0 else RunDir(run_dir).launch / f"node{rank}"
+    launch_dir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        if rank == 0 and plan.server_node is not None:
+            stack.enter_context(start_server(cfg, plan, layout.vllm_gpu, model_path, launch_dir))
+        launch_dir = write_launch_files(cfg, layout, sizes, run_dir, launch_dir)
+        log.info(
+            "node %d of %d (%s): %d training process(es) of %d, rendezvous at %s:%d; batch %d x %d x %d = %d "
+            "completions per step (%d prompts)%s",
+            rank, plan.num_nodes, nodes.hostnames[rank], layout.num_processes, sizes.processes,
+            nodes.main_host, cfg.hardware.main_process_port, sizes.per_device, sizes.processes,
+            sizes.grad_accum, sizes.train_batch_size, sizes.train_batch_size // sizes.num_generations,
+            f"; vLLM server at {cfg.hardware.vllm_server_host}:{cfg.hardware.vllm_server_port}"
+            if plan.server_node is not None else "",
+        )  # fmt: skip
+        command = node_command(launch_dir, run_dir, nodes, cfg.hardware.main_process_port)
+        returncode = run_to_completion(command, child_env(layout))
+    if returncode != 0:
+        raise LaunchError(f"node {rank}: training processes exited with code {returncode}; see {run_dir}")
+    # The run's summary is written by its main process, on the first node.
+    return (read_summary(run_dir) or {}).get("train_metrics", {}) if rank == 0 else {}
+
+
 def child_env(layout: ProcessLayout, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The launched processes' environment: marked as children; GPUs are set by accelerate's gpu_ids."""
-    env = dict(os.environ if base is None else base)
+    """The launched processes' environment: marked as children, with this process's CPU threads."""
+    from openrs.cpu_threads import applied_thread_env
+
+    env = dict(os.environ if base is None else base) | applied_thread_env()
     env[CHILD_ENV] = "1"
     if not layout.training_gpus:  # CPU: no process should grab a GPU by accident
         env["CUDA_VISIBLE_DEVICES"] = ""

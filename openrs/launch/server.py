@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from openrs.config.schema import TrainConfig
+from openrs.cpu_platform import VLLM_CPU_ENGINE_ARGS
 from openrs.errors import OpenRSError
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,6 @@ VLLM_CPU_SERVER_ENV = {"VLLM_SERVER_DEV_MODE": "1"}  # the /reset_prefix_cache e
 
 def vllm_cpu_serve_command(cfg: TrainConfig, model_path: str) -> list[str]:
     """vLLM's OpenAI server on CPU with TRL's generation settings (logprobs mode) and the config's sizes."""
-    from openrs.cpu_platform import VLLM_CPU_ENGINE_ARGS
-
     hw = cfg.hardware
     command = [
         sys.executable, "-m", "vllm.entrypoints.openai.api_server",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
-from openrs.config.schema import ModelConfig
+from openrs.config.schema import ModelConfig, TinyModelConfig
+from openrs.models import warmup
 from openrs.run_dir import RunDir
 
 log = logging.getLogger(__name__)
@@ -48,22 +50,42 @@ def model_source(cfg: ModelConfig, tokenizer, seed: int, run_dir: str | Path) ->
     """The path or Hub id TRL loads the policy (and its reference copy) from.
 
     A tiny model is built (and warmed up, when configured) once and saved under the run dir, so that
-    TRL can load the reference model from it and a resumed run starts from the very same weights.
+    TRL can load the reference model from it and a resumed run starts from the very same weights. A
+    warmed-up one is copied from the warm-model cache when it is there (openrs/models/warmup.py).
     """
     if cfg.init_checkpoint:
         return cfg.init_checkpoint
     if cfg.tiny is None:
         return cfg.name_or_path
     target = RunDir(run_dir).init_model
-    if not (target / "config.json").exists():
-        from openrs.models.tiny import build_tiny_qwen2
-
-        model = build_tiny_qwen2(cfg.tiny, tokenizer, seed)
-        if cfg.tiny.warmup is not None:  # so that GRPO starts from a policy that is sometimes right
-            from openrs.models.warmup import warm_up
-
-            warm_up(model, tokenizer, cfg.tiny.warmup, seed)
-        model.save_pretrained(target)
-        tokenizer.save_pretrained(target)
-        log.info("built tiny Qwen2 (%.2fM parameters) in %s", model.num_parameters() / 1e6, target)
+    if warmup.is_cached(target):
+        return str(target)
+    if cfg.tiny.warmup is None:
+        model = build_tiny(cfg.tiny, tokenizer, seed)
+        warmup.save_atomically(target, lambda folder: save_model(model, tokenizer, folder))
+        return str(target)
+    cached = warmup.cached_warm_model(cfg.tiny, seed)
+    if warmup.is_cached(cached):
+        log.info("warm-up skipped: these settings' warmed-up model is cached in %s", cached)
+    else:  # so that GRPO starts from a policy that is sometimes right
+        model = build_tiny(cfg.tiny, tokenizer, seed)
+        warmup.warm_up(model, tokenizer, cfg.tiny.warmup, seed)
+        warmup.save_atomically(cached, lambda folder: save_model(model, tokenizer, folder))
+        log.info("warmed-up model cached in %s (`%s=<dir>` moves the cache)", cached, warmup.CACHE_ENV)
+    warmup.save_atomically(target, lambda folder: shutil.copytree(cached, folder))
     return str(target)
+
+
+def build_tiny(spec: TinyModelConfig, tokenizer, seed: int):
+    """The seeded random tiny Qwen2, with its size logged."""
+    from openrs.models.tiny import build_tiny_qwen2
+
+    model = build_tiny_qwen2(spec, tokenizer, seed)
+    log.info("built tiny Qwen2 (%.2fM parameters)", model.num_parameters() / 1e6)
+    return model
+
+
+def save_model(model, tokenizer, folder: Path) -> None:
+    """Save the weights, config and tokenizer TRL loads the policy from."""
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)

@@ -1,17 +1,37 @@
-"""Supervised warm-up of a tiny model on program-generated demonstrations, before GRPO."""
+"""Supervised warm-up of a tiny model on program-generated demonstrations, before GRPO, and its cache.
+
+A warmed-up model is saved once per set of settings under the warm-model cache (outside any run dir:
+`~/.cache/openrs/warm_models/<key>`, or `$OPENRS_WARM_MODEL_CACHE/<key>`), so that a second run, or a
+rerun after Ctrl-C, copies it instead of training it again.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import importlib.metadata
+import inspect
+import json
 import logging
+import os
+import shutil
 import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 
-from openrs.config.schema import WarmupConfig
+from openrs.config.schema import TinyModelConfig, WarmupConfig
 from openrs.data.prompts import build_conversation, prompt_token_ids
 from openrs.data.sources import import_generator
 
 log = logging.getLogger(__name__)
 
 IGNORE_INDEX = -100
+CACHE_ENV = "OPENRS_WARM_MODEL_CACHE"
+# Libraries whose numerics or serialisation make the saved weights and tokenizer what they are.
+KEY_PACKAGES = ("torch", "transformers", "tokenizers")
+# openrs code that builds the tokenizer and the random model, templates the prompts and trains.
+KEY_MODULES = ("openrs.models.tiny", "openrs.data.prompts", __name__)
 
 
 def load_demonstrations(spec: WarmupConfig, seed: int) -> list[dict[str, str]]:
@@ -77,6 +97,59 @@ def warm_up(model, tokenizer, spec: WarmupConfig, seed: int) -> float:
             log.info("warm-up step %d/%d: loss %.4f", step, spec.steps, loss)
     model.eval()
     log.info(
-        "warm-up: %d steps on %d demonstrations in %.0f s", spec.steps, len(examples), time.time() - start
+        "warm-up: %d steps on %d demonstrations in %.1f s", spec.steps, len(examples), time.time() - start
     )
     return loss
+
+
+def warm_model_cache_dir() -> Path:
+    """Where warmed-up models are kept: $OPENRS_WARM_MODEL_CACHE, else $XDG_CACHE_HOME/openrs/warm_models."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "openrs" / "warm_models"
+
+
+def warm_model_key(spec: TinyModelConfig, seed: int) -> str:
+    """A hash of everything that determines the warmed-up model of `spec` (with its tokenizer) for `seed`."""
+    # The tokenizer is keyed by its recipe (the vocabulary size, tiny.py's code, the tokenizers version)
+    # so that the key, and the banner's "cached", need no transformers import. Thread count and CPU
+    # instruction set change only the weights' last bits, as a rerun on another machine would.
+    generator = import_generator(spec.warmup.demonstrations, "model.tiny.warmup.demonstrations")
+    modules = [importlib.import_module(name) for name in KEY_MODULES]
+    parts = {
+        "model": dataclasses.asdict(spec),
+        "seed": seed,
+        "versions": {name: importlib.metadata.version(name) for name in KEY_PACKAGES},
+        "code": {
+            module.__name__: hashlib.sha256(inspect.getsource(module).encode()).hexdigest()
+            for module in [*modules, inspect.getmodule(generator)]
+        },
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def cached_warm_model(spec: TinyModelConfig, seed: int) -> Path:
+    """The folder the warmed-up model for these settings is (or will be) cached in."""
+    return warm_model_cache_dir() / warm_model_key(spec, seed)
+
+
+def is_cached(path: Path) -> bool:
+    """Whether `path` holds a complete saved model (folders are only ever renamed into place whole)."""
+    return (path / "config.json").exists()
+
+
+def save_atomically(target: Path, write: Callable[[Path], object]) -> None:
+    """Call `write(folder)` on a new folder beside `target`, then rename it to `target` (whole or not at all)."""
+    # If another process renamed its copy into place first, that copy stays and ours is dropped.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        write(tmp)
+        if target.exists() and not is_cached(target):  # left by an older, non-atomic writer
+            shutil.rmtree(target)
+        os.rename(tmp, target)
+    except OSError:
+        if not is_cached(target):
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""What a training run prints: a banner, one line per step, and at the end the outcome and what to try next.
+"""What a training run prints once training starts: one line per step, the outcome and what to try next.
 
 TRL's own console output (a progress bar and the raw dict of ~30 metrics per step) is replaced;
 the full metrics still go to metrics.jsonl. Progress bars that say nothing for small data (datasets'
@@ -81,7 +81,7 @@ def next_commands(run_dir: Path, device: str, experiment: str = "") -> list[tupl
 
 
 class ConsoleCallback(TrainerCallback):
-    """Prints the run's banner, one concise line per logged step and the outcome (main process only)."""
+    """Prints what was built, one concise line per logged step and the outcome (main process only)."""
 
     def __init__(
         self, run_dir: str, experiment: str = "", model: str = "", hardware: str = "", device: str = ""
@@ -92,21 +92,14 @@ class ConsoleCallback(TrainerCallback):
         self.started = self.last_time = time.time()
         self.first_step = 0
 
-    def banner(self, trainer) -> str:
-        """Experiment, model (with its size), data rows, hardware and run dir."""
+    def ready_line(self, trainer) -> str:
+        """What was built, once it is (the run's banner, openrs/training/banner.py, came before)."""
         args = trainer.args
-        size = f" ({trainer.model.num_parameters() / 1e6:.2f}M parameters)"
         rows = len(trainer.train_dataset) if hasattr(trainer.train_dataset, "__len__") else "streamed"
-        threads = f", {_plural(_torch_threads(), 'CPU thread')}" if self.device == "cpu" else ""
-        return "\n".join(
-            [
-                f"openrs train: experiment '{self.experiment}'",
-                f"  model     {self.model}{size}",
-                f"  data      {rows} prompts, {args.num_generations} completions each per step",
-                f"  hardware  {self.hardware}: {_plural(args.world_size, 'process', 'es')}{threads}",
-                f"  steps     {args.max_steps}, a checkpoint every {args.save_steps}",
-                f"  run dir   {self.run_dir}",
-            ]
+        return (
+            f"ready: {self.model} ({trainer.model.num_parameters() / 1e6:.2f}M parameters), {rows} prompts, "
+            f"{self.hardware}: {_plural(args.world_size, 'process', 'es')} x "
+            f"{_plural(_torch_threads(), 'CPU thread')}; training"
         )
 
     def on_train_begin(self, args, state, control, **kwargs):
@@ -153,7 +146,7 @@ def _torch_threads() -> int:
 
 def use_console(trainer) -> None:
     """If a ConsoleCallback is configured: drop transformers' progress bar and raw-dict printer, move the
-    console last (its summary follows every other callback's end of training) and print its banner."""
+    console last (its summary follows every other callback's end of training) and say what was built."""
     consoles = [cb for cb in trainer.callback_handler.callbacks if isinstance(cb, ConsoleCallback)]
     if not consoles:
         return
@@ -161,4 +154,4 @@ def use_console(trainer) -> None:
         trainer.remove_callback(callback)
     trainer.add_callback(consoles[0])
     if trainer.is_world_process_zero():
-        log.info("%s", consoles[0].banner(trainer))
+        log.info("%s", consoles[0].ready_line(trainer))

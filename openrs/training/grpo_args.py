@@ -55,7 +55,14 @@ def grpo_config_kwargs(
         # Checkpoints and logs
         "save_strategy": "steps",
         "save_steps": trainer.save_steps,
-        "save_total_limit": trainer.save_total_limit,
+        # With validation, 1 means 2: the best and the last (at its end transformers would keep the best
+        # alone, and a rerun would resume from it instead of seeing a finished run).
+        "save_total_limit": max(2, trainer.save_total_limit)
+        if cfg.validation.every and trainer.save_total_limit
+        else trainer.save_total_limit,
+        # Validation picks the best checkpoint (openrs.training.validation); transformers keeps it on disk.
+        "metric_for_best_model": f"val/{cfg.validation.metric}" if cfg.validation.every else None,
+        "greater_is_better": True if cfg.validation.every else None,
         "logging_steps": trainer.logging_steps,
         "log_completions": trainer.log_completions,
         "report_to": ["wandb"] if cfg.run.logger == "wandb" else "none",

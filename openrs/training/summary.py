@@ -66,6 +66,18 @@ def write_summary(run_dir: str | Path, **fields) -> Path | None:
     return path
 
 
+def best_checkpoint(state) -> dict | None:
+    """The validated best step, its metric and checkpoint (transformers' TrainerState); None without validation."""
+    if state.best_global_step is None or state.best_metric is None:
+        return None
+    checkpoint = state.best_model_checkpoint
+    return {
+        "step": state.best_global_step,
+        "metric": state.best_metric,
+        "checkpoint": Path(checkpoint).name if checkpoint else None,  # None: step 0, the initial model
+    }
+
+
 def read_summary(run_dir: str | Path) -> dict | None:
     """The run's summary.json, or None when the run has not finished (or the file is half written)."""
     try:

@@ -53,6 +53,9 @@ def sweep(tmp_path_factory) -> Path:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert list(cwd.iterdir()) == []  # everything, wandb included, went into the run dirs
+    # The sweep's last lines name its dir and the command that tables it.
+    last = proc.stdout.splitlines()[-1]
+    assert last.startswith(f"  python -m openrs.report {sweep_dir}  # "), proc.stdout[-800:]
     return sweep_dir
 
 

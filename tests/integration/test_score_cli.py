@@ -1,4 +1,4 @@
-"""`python -m openrs.rewards.score`: a preset's rewards on a JSONL of completions, offline, one-line errors."""
+"""`python -m openrs.score`: a preset's rewards on a JSONL of completions, offline, one-line errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_dir
 
-import openrs.rewards.score  # noqa: F401 - registers base_score
+import openrs.score  # noqa: F401 - registers base_score
 from tests.conftest import group_options
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def run_score(tmp_path: Path, *args: str, rows: list[dict] | None = None) -> sub
         source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_ENDPOINT="http://127.0.0.1:9")
     return subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "openrs.rewards.score", *args],
+        [sys.executable, "-X", "importtime", "-m", "openrs.score", *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -9,6 +9,7 @@ installed) make every such import happen; each process writes the top-level modu
 from __future__ import annotations
 
 import ast
+import graphlib
 import json
 import os
 import subprocess
@@ -122,7 +123,9 @@ def openrs_imports(path: Path) -> set[str]:
     return found
 
 
-ENTRY_POINTS = {"micro_repro", "preflight", "train", "launch", "evaluate", "report"}
+ENTRY_POINTS = {"micro_repro", "preflight", "train", "launch", "evaluate", "report", "score"}
+COMMAND_LINE = {"cli", "cli_help", "commands"}  # the edge every entry point wraps itself in
+PARTS = {p.stem for p in (REPO / "openrs").iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
 
 
 @pytest.mark.parametrize(
@@ -130,7 +133,10 @@ ENTRY_POINTS = {"micro_repro", "preflight", "train", "launch", "evaluate", "repo
     [
         # data/ builds datasets for any experiment: generators are named by dotted path in config.
         ("data", ENTRY_POINTS | {"training", "models"}),
-        ("rewards", ENTRY_POINTS | {"training", "data", "models"}),
+        # An entry point that scores with the rewards lives above them (openrs/score.py), not inside.
+        ("rewards", ENTRY_POINTS | COMMAND_LINE | {"training", "data", "models"}),
+        # The schemas and their checks sit under everything: what they need (e.g. a value set) lives there.
+        ("config", PARTS - {"config", "errors", "__init__"}),
         ("run_dir", ENTRY_POINTS | {"training", "data", "models"}),
         # evaluation scores any run dir or model; training's preflight and launcher are not its business.
         ("evaluate", ENTRY_POINTS - {"evaluate"}),
@@ -155,3 +161,29 @@ def test_only_the_micro_reproduction_imports_itself():
         if "openrs.micro_repro" in openrs_imports(path) and path.parent.name != "micro_repro"
     }
     assert not importers
+
+
+def _launch_modules(nodes: list[ast.stmt] | ast.Module) -> set[str]:
+    """The `openrs.launch.<module>` names among the imports in `nodes` (walked all the way down)."""
+    found = set()
+    for node in ast.walk(nodes) if isinstance(nodes, ast.Module) else nodes:
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return {name.split(".")[2] for name in found if name.startswith("openrs.launch.")}
+
+
+def test_launch_modules_form_layers_imported_at_the_top():
+    """openrs/launch: no circle (server, layout -> files -> multinode -> runner), and no import of a
+    sibling put inside a function to dodge one."""
+    graph = {}
+    for path in sorted((REPO / "openrs" / "launch").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        top = _launch_modules(tree.body) - {path.stem}
+        inside = _launch_modules(tree) - {path.stem} - top
+        assert not inside, f"{path.name} imports {sorted(inside)} inside a function"
+        graph[path.stem] = top
+    order = list(graphlib.TopologicalSorter(graph).static_order())  # a circle raises CycleError naming it
+    assert order.index("layout") < order.index("files") < order.index("multinode") < order.index("runner")
+    assert not graph["layout"] and not graph["server"], graph

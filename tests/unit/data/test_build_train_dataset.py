@@ -30,11 +30,47 @@ def test_source_columns_become_canonical_and_prompts_conversational(tmp_path, to
     }
 
 
-def test_missing_column_is_one_line_naming_it(tmp_path, tokenizer):
-    path = write_jsonl(tmp_path / "q.jsonl", arithmetic_rows(3))
-    with pytest.raises(ConfigError, match=r"no column\(s\) \['solution'\]") as err:
-        build_train_dataset(local_config(path), tokenizer, seed=0)
-    assert "\n" not in str(err.value)
+# (the file's columns, config overrides, the one line after "dataset file <path> has no column ")
+MISSING_COLUMNS = [
+    (("problem", "answer"), {},
+     "'solution' (dataset.solution_column); its columns: problem, answer; "
+     "name yours with dataset.solution_column=null"),
+    (("question", "final", "worked"), {"solution_column": None},
+     "'problem' (dataset.problem_column) or 'answer' (dataset.answer_column); its columns: question, final, "
+     "worked; name yours with dataset.problem_column=question dataset.answer_column=final"),
+    (("Problem", "gold", "rationale"), {},
+     "'problem' (dataset.problem_column) or 'answer' (dataset.answer_column) or 'solution' "
+     "(dataset.solution_column); its columns: Problem, gold, rationale; name yours with "
+     "dataset.problem_column=Problem dataset.answer_column=gold dataset.solution_column=rationale"),
+    (("x", "answer"), {"solution_column": None},
+     "'problem' (dataset.problem_column); its columns: x, answer; name yours with dataset.problem_column=x"),
+    (("x", "y", "answer"), {"solution_column": None},
+     "'problem' (dataset.problem_column); its columns: x, y, answer; "
+     "name yours with dataset.problem_column=<one of its columns>"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "columns, overrides, expected", MISSING_COLUMNS, ids=[str(c[0]) for c in MISSING_COLUMNS]
+)
+def test_missing_column_names_the_file_and_the_override_that_fixes_it(
+    tmp_path, tokenizer, columns, overrides, expected
+):
+    path = write_jsonl(tmp_path / "q.jsonl", [{column: "1" for column in columns}])
+    with pytest.raises(ConfigError) as err:
+        build_train_dataset(local_config(path, **overrides), tokenizer, seed=0)
+    assert str(err.value) == f"dataset file {path} has no column {expected}"
+
+
+def test_missing_column_of_a_mix_source_names_its_entry(tmp_path, tokenizer, two_sources):
+    del two_sources["b"]["problem_column"]
+    cfg = DatasetConfig(name="m", path=None, solution_column=None, mix=two_sources)
+    with pytest.raises(ConfigError) as err:
+        build_train_dataset(cfg, tokenizer, seed=0)
+    assert str(err.value) == (
+        f"dataset source 'b' (dataset file {two_sources['b']['path']}) has no column 'problem' "
+        "(dataset.mix.b.problem_column); its columns: q, y; name yours with ++dataset.mix.b.problem_column=q"
+    )
 
 
 def test_long_prompts_are_dropped_and_counted(tmp_path, tokenizer):

@@ -6,13 +6,13 @@ import json
 import shutil
 
 import pytest
-from accelerate.commands.launch import _validate_launch_command, launch_command_parser
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from openrs.errors import ConfigError
 from openrs.launch import batch_sizes, plan_layout
 from openrs.launch.files import DEEPSPEED_FILE, write_launch_files
+from openrs.launch.layout import plan_nodes
 from openrs.launch.multinode import (
     GROUP_PORT,
     MAIN_PORT,
@@ -21,7 +21,6 @@ from openrs.launch.multinode import (
     job_port,
     node_command,
     node_config,
-    plan_nodes,
     server_command,
     slurm_nodes,
 )
@@ -112,6 +111,8 @@ def test_every_node_computes_the_same_ports_and_server_address(compose_cfg):
 
 
 def test_each_node_launches_its_machine_rank_of_one_world(compose_cfg, tmp_path):
+    from accelerate.commands.launch import _validate_launch_command, launch_command_parser
+
     _, cfg = compose_cfg(["+experiment=exp2", "hardware=slurm_multinode"])
     cfg = node_config(cfg, plan_nodes(cfg.hardware), NODES)
     layout = plan_layout(cfg.hardware, FOUR)

@@ -15,8 +15,8 @@ from omegaconf import open_dict
 
 from openrs.config.store import to_typed
 from openrs.launch import batch_sizes, needs_launcher, plan_layout
-from openrs.launch.files import CHILD_CONFIG_NAME, write_launch_files
-from openrs.launch.runner import CHILD_ENV, child_env, training_command
+from openrs.launch.files import CHILD_CONFIG_NAME, training_command, write_launch_files
+from openrs.launch.runner import CHILD_ENV, child_env
 
 
 @pytest.mark.parametrize("experiment", ["tiny", "exp3"])

@@ -41,3 +41,23 @@ def test_next_commands_evaluate_report_and_sweep_this_run():
         gpu[0] == "python -m openrs.evaluate model_path=r"
         and gpu[2] == "python -m openrs.train -m seed=1,2,3"
     )
+
+
+def test_ready_line_says_what_was_built_and_the_threads_in_use():
+    from types import SimpleNamespace
+
+    import torch
+
+    from openrs.training.console import ConsoleCallback
+
+    trainer = SimpleNamespace(
+        args=SimpleNamespace(world_size=2),
+        train_dataset=[{}] * 63,
+        model=SimpleNamespace(num_parameters=lambda: 110_000),
+    )
+    line = ConsoleCallback("r", "tiny", "tiny-qwen2", "cpu_ddp", "cpu").ready_line(trainer)
+    threads = torch.get_num_threads()
+    assert line == (
+        f"ready: tiny-qwen2 (0.11M parameters), 63 prompts, cpu_ddp: 2 processes x {threads} CPU "
+        f"thread{'s' if threads != 1 else ''}; training"
+    )

@@ -1,4 +1,4 @@
-"""Score completions with a preset's rewards: `python -m openrs.rewards.score +experiment=exp3 input=in.jsonl output=out.jsonl`.
+"""Score completions with a preset's rewards: `python -m openrs.score +experiment=exp3 input=in.jsonl output=out.jsonl`.
 
 Each input line is a JSON object with `completion` (a string) and the dataset's columns the rewards
 read (`solution` for Open RS's checks, `answer` for openrs's, `problem`...). Each output line, in input
@@ -17,38 +17,15 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from openrs.cli import Command, hydra_command, setup_logging
+from openrs.cli import hydra_command, setup_logging
+from openrs.commands import SCORE
 from openrs.config.schema import TrainConfig
 from openrs.config.store import register_configs
 from openrs.errors import ConfigError
 from openrs.jsonl import json_line, read_json_lines
 from openrs.rewards.build import NamedReward, build_named_reward_funcs, gold_column_of
 
-log = logging.getLogger("openrs.rewards.score")
-
-SCORE = Command(
-    name="score",
-    module="openrs.rewards.score",
-    config_name="score",
-    summary=(
-        "Score completions with the rewards a preset configures (no model, no Hub): each JSONL row holds\n"
-        "`completion` and the dataset's columns; each output row adds `rewards` and their weighted sum `reward`."
-    ),
-    usage="input=IN.jsonl output=OUT.jsonl [+experiment=NAME] [reward=OPTION] [KEY=VALUE ...]",
-    groups=("reward",),
-    presets=("experiment",),
-    keys="input=<jsonl>, output=<jsonl>, reward.funcs.<name>.<param>=..., reward.funcs.<name>.weight=...",
-    examples=(
-        (
-            "python -m openrs.rewards.score +experiment=exp3 input=in.jsonl output=out.jsonl",
-            "Open-RS3's rewards",
-        ),
-        (
-            "python -m openrs.rewards.score reward=boxed_accuracy_format input=in.jsonl output=out.jsonl",
-            "openrs's",
-        ),
-    ),
-)
+log = logging.getLogger("openrs.score")
 
 
 @dataclass
