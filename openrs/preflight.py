@@ -88,12 +88,22 @@ def check_launch(cfg: TrainConfig) -> None:
         )
 
 
+def check_validation(cfg: TrainConfig) -> None:
+    """`validation.*` against the packaged benchmarks and openrs.evaluate's checkers."""
+    from openrs.config.validate import validate_validation_config
+    from openrs.data.benchmarks import BENCHMARKS
+    from openrs.evaluate.config import CHECKERS
+
+    validate_validation_config(cfg.validation, tuple(BENCHMARKS), CHECKERS)
+
+
 def run_preflight(cfg: TrainConfig) -> None:
     """All checks that need no model: config values, config arithmetic, sources (the Hub), then the machine."""
     from openrs.config.validate import validate_train_config
     from openrs.launch import is_launched_child
 
     validate_train_config(cfg)
+    check_validation(cfg)
     check_launch(cfg)
     check_sources(cfg)
     if not is_launched_child():  # the launcher checked the machine; its processes see only their GPUs

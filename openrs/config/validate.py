@@ -184,12 +184,11 @@ def reward_rules(funcs: Mapping[str, Any]) -> Iterator[tuple[bool, str]]:
     )
 
 
-def validation_rules(val: ValidationConfig) -> list[tuple[bool, str]]:
-    """The `validation` group's values: benchmarks, counts, checker and the metric that picks the best step."""
-    from openrs.data.benchmarks import BENCHMARKS
-    from openrs.evaluate.config import CHECKERS
-
-    known = BENCHMARKS if val.benchmark_dir is None else val.benchmarks
+def validation_rules(
+    val: ValidationConfig, benchmarks: tuple[str, ...], checkers: tuple[str, ...]
+) -> list[tuple[bool, str]]:
+    """The `validation` group's values (given the packaged benchmarks and the checkers openrs.evaluate has)."""
+    known = benchmarks if val.benchmark_dir is None else val.benchmarks
     metrics = ["mean_pass@1"] + [f"{b}/pass@1" for b in val.benchmarks]
     return [
         _rule("validation.every", val.every, val.every >= 0, "must be >= 0 (0: off)"),
@@ -198,7 +197,7 @@ def validation_rules(val: ValidationConfig) -> list[tuple[bool, str]]:
         _rule("validation.limit", val.limit, val.limit is None or val.limit >= 1, "must be >= 1 or null"),
         _rule("validation.num_samples", val.num_samples, val.num_samples >= 1, "must be >= 1"),
         _rule("validation.batch_size", val.batch_size, val.batch_size >= 1, "must be >= 1"),
-        _choice("validation.checker", val.checker, CHECKERS),
+        _choice("validation.checker", val.checker, checkers),
         _rule("validation.max_new_tokens", val.max_new_tokens, val.max_new_tokens is None or val.max_new_tokens >= 1,
               "must be >= 1 or null (the paper's 32768)"),
         _rule("validation.temperature", val.temperature, val.temperature is None or val.temperature >= 0, "must be >= 0"),
@@ -208,12 +207,18 @@ def validation_rules(val: ValidationConfig) -> list[tuple[bool, str]]:
     ]  # fmt: skip
 
 
+def validate_validation_config(
+    val: ValidationConfig, benchmarks: tuple[str, ...], checkers: tuple[str, ...]
+) -> None:
+    """Raise ConfigError naming the first bad `validation.*` value."""
+    for ok, message in validation_rules(val, benchmarks, checkers):
+        if not ok:
+            raise ConfigError(message)
+
+
 def validate_train_config(cfg: TrainConfig) -> None:
     """Raise ConfigError naming the first bad value; nothing is loaded but the reward functions' modules."""
     for ok, message in value_rules(cfg):
-        if not ok:
-            raise ConfigError(message)
-    for ok, message in validation_rules(cfg.validation):
         if not ok:
             raise ConfigError(message)
     for ok, message in reward_rules(cfg.reward.funcs):

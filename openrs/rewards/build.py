@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from openrs.errors import ConfigError
+from openrs.rewards.guard import guard_rewards
 
 if TYPE_CHECKING:
     from openrs.config.schema import RewardConfig
@@ -125,8 +126,6 @@ def build_reward_funcs(
     """
     rewards = build_named_reward_funcs(specs)
     if guard is not None:
-        from openrs.rewards.guard import guard_rewards
-
         funcs = guard_rewards(rewards, guard.max_invalid_share, guard.invalid_window)
         return funcs, [r.weight for r in rewards]
     return [r.func for r in rewards], [r.weight for r in rewards]

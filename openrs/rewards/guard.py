@@ -8,11 +8,13 @@ import inspect
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openrs.errors import ConfigError, RewardError
-from openrs.rewards.build import NamedReward
 from openrs.rewards.stats import record_reward_metric
+
+if TYPE_CHECKING:  # build.py wraps its rewards with this module: only the type comes from there
+    from openrs.rewards.build import NamedReward
 
 _SAMPLE_CHARS = 80  # of a completion or column value quoted in the one-line error
 _NOT_ROWS = ("trainer_state", "log_extra", "log_metric", "environments")  # TRL's non-column arguments
