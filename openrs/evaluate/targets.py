@@ -76,7 +76,9 @@ def best_target(run_dir: Path, found: list[Path]) -> Target:
             "(summary.json 'best'), or drop checkpoints=best"
         )
     target = _initial_model(run_dir) if step == 0 else None
-    target = target or next((Target(p.name, str(p), step=step) for p in found if checkpoint_step(p) == step), None)
+    target = target or next(
+        (Target(p.name, str(p), step=step) for p in found if checkpoint_step(p) == step), None
+    )
     if target is None:
         raise ConfigError(f"training run dir {run_dir}: the best step {step} has no checkpoint on disk")
     return target
