@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from openrs.data.benchmarks import BENCHMARKS
@@ -130,43 +131,67 @@ def markdown_report(results: dict) -> str:
 
 def plot_accuracy_vs_step(results: dict, path: str | Path) -> Path | None:
     """pass@1 per benchmark and on average against step (±1 standard error), beside the paper's curves."""
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
     targets = sorted((t for t in results["targets"] if t.get("step") is not None), key=lambda t: t["step"])
     if len(targets) < 2:
         return None
     benchmarks = results["protocol"]["benchmarks"]
-    experiments = results.get("paper_reference", {}).get("experiments", [])
-    fig = Figure(figsize=(13 if experiments else 8, 5), layout="constrained")
-    axes = fig.subplots(1, 2 if experiments else 1, sharey=True, squeeze=False)[0]
-    ax = axes[0]
-    steps = [t["step"] for t in targets]
     series = [
         (BENCHMARK_TITLES[b], BENCHMARK_COLORS[b], [t["benchmarks"][b] for t in targets]) for b in benchmarks
     ]
     series.append((f"average ({len(benchmarks)} benchmarks)", "black", [t["average"] for t in targets]))
-    for title, color, points in series:
-        values = [p["pass@1"] for p in points]
-        errors = [p.get("pass@1_stderr") or 0.0 for p in points]
-        bold = color == "black"
-        ax.plot(steps, values, marker="o", label=title, linewidth=2.5 if bold else 1.2, color=color)
-        low = [v - e for v, e in zip(values, errors, strict=True)]
-        high = [v + e for v, e in zip(values, errors, strict=True)]
-        ax.fill_between(steps, low, high, alpha=0.12, color=color)
-    ax.set_ylim(0, 100)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("training step")
-    ax.set_ylabel("pass@1 (%)")
-    ax.set_title(f"This run: {results['model_path']}", fontsize="medium")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    if experiments:
-        draw_reference(axes[1], experiments, benchmarks, BENCHMARK_TITLES)
+    curves = [
+        (title, color, [p["pass@1"] for p in points], [p.get("pass@1_stderr") for p in points])
+        for title, color, points in series
+    ]
+    fig = accuracy_figure(
+        [t["step"] for t in targets],
+        curves,
+        f"This run: {results['model_path']}",
+        benchmarks,
+        results.get("paper_reference", {}).get("experiments", []),
+    )
     fig.suptitle("Accuracy against training step")
     path = Path(path)
     fig.savefig(path, dpi=120)
     return path
+
+
+def accuracy_figure(
+    steps: list[int],
+    curves: list[tuple[str, str, list, list]],
+    title: str,
+    benchmarks: list[str],
+    experiments: list[str],
+    best_step: int | None = None,
+):
+    """A run's pass@1 curves (label, colour, values, standard errors) against step, the best step marked,
+    beside the paper's per-checkpoint curves of `experiments` (a matplotlib Figure; None values are gaps)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    fig = Figure(figsize=(13 if experiments else 8, 5), layout="constrained")
+    axes = fig.subplots(1, 2 if experiments else 1, sharey=True, squeeze=False)[0]
+    ax = axes[0]
+    for label, color, values, errors in curves:
+        values = [math.nan if v is None else v for v in values]
+        errors = [e or 0.0 for e in errors]
+        bold = color == "black"
+        ax.plot(steps, values, marker="o", label=label, linewidth=2.5 if bold else 1.2, color=color)
+        low = [v - e for v, e in zip(values, errors, strict=True)]
+        high = [v + e for v, e in zip(values, errors, strict=True)]
+        ax.fill_between(steps, low, high, alpha=0.12, color=color)
+    if best_step is not None:
+        ax.axvline(best_step, color="black", linestyle="--", linewidth=1, label=f"best: step {best_step}")
+    ax.set_ylim(0, 100)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("training step")
+    ax.set_ylabel("pass@1 (%)")
+    ax.set_title(title, fontsize="medium")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    if experiments:
+        draw_reference(axes[1], experiments, benchmarks, BENCHMARK_TITLES)
+    return fig
 
 
 def write_report(run_dir: str | Path, results: dict) -> list[Path]:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from openrs.errors import ConfigError
 from openrs.report.cost import DEFAULT_PRICE_PER_GPU_HOUR, cost_comparison
-from openrs.report.plots import PLOT_FILES, write_plots
+from openrs.report.plots import PLOT_FILES, VALIDATION_FILE, validated, write_plots
 from openrs.report.runs import RunRecord, load_runs
 from openrs.report.table import common_overrides, differing_overrides, summarize_runs
 
@@ -19,6 +19,7 @@ CSV_FILE = "report.csv"
 COLUMN_TITLES = {
     "final_reward": "final reward", "best_reward": "best reward", "final_accuracy": "final accuracy",
     "best_accuracy": "best accuracy", "final_completion_length": "final length", "wall_time_s": "wall time",
+    "validation_s": "validation time",
     "num_gpus": "GPUs", "gpu_hours": "GPU-hours", "cost_usd": "cost", "vs_open_rs": "× Open-RS cost",
 }  # fmt: skip
 
@@ -88,9 +89,17 @@ def render_markdown(report: Report) -> str:
         "`logs/evals`, `logs/overall`; `openrs/evaluate/paper_reference.json`), for the shape of the "
         "curve, not its level: benchmark scores of a 1.5B model, not this run's training reward.",
     ]
+    if validated(report.runs):
+        lines += [
+            "",
+            f"![{VALIDATION_FILE}]({VALIDATION_FILE})",
+            "",
+            "Validation during training: `val/mean_pass@1` per run, its best step starred (summary.json `best`).",
+        ]
     lines += ["", "## Cost against the paper", "", markdown_table(report.costs), ""]
     lines.append(
-        "GPU-hours = GPUs × wall time (CPU runs count 0 GPUs); cost = GPU-hours × price. "
+        "GPU-hours = GPUs × wall time (CPU runs count 0 GPUs); cost = GPU-hours × price; validation time "
+        "(sum of `val/time_s`) is part of the wall time. "
         "Paper rows: Open RS (arXiv 2503.16219)."
     )
     if report.warnings:
@@ -111,7 +120,7 @@ def format_value(column: str, value) -> str:
     """One table cell: '—' when unknown, durations as h/m/s, money in dollars."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
-    if column == "wall_time_s":
+    if column in ("wall_time_s", "validation_s"):
         return format_duration(value)
     if column == "cost_usd":
         return f"${value:,.2f}"

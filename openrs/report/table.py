@@ -10,6 +10,7 @@ from openrs.report.runs import RunRecord
 REWARD = "reward"  # TRL's weighted total reward, logged per step
 ACCURACY = "rewards/accuracy_reward/mean"
 COMPLETION_LENGTH = "completions/mean_length"
+VALIDATION_TIME = "val/time_s"  # seconds per validation call (openrs.training.validation)
 # The curves of the report, with their axis labels.
 CURVES = {REWARD: "total reward", ACCURACY: "accuracy reward", COMPLETION_LENGTH: "mean completion length"}
 
@@ -44,6 +45,9 @@ def summarize_runs(runs: list[RunRecord], price_per_gpu_hour: float) -> pd.DataF
             row[f"final_{prefix}"], row[f"best_{prefix}"] = _final_and_best(run.metrics, key)
         row["final_completion_length"] = _final_and_best(run.metrics, COMPLETION_LENGTH)[0]
         row["wall_time_s"] = _wall_time_s(run)
+        row["validation_s"] = (
+            run.metrics[VALIDATION_TIME].sum(min_count=1) if VALIDATION_TIME in run.metrics else None
+        )
         row["num_gpus"] = run.num_gpus
         row["gpu_hours"] = gpu_hours(run.num_gpus, row["wall_time_s"])
         row["cost_usd"] = None if row["gpu_hours"] is None else row["gpu_hours"] * price_per_gpu_hour

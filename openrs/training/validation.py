@@ -23,11 +23,12 @@ from openrs.evaluate.metrics import Sample, average_over_benchmarks, benchmark_m
 from openrs.evaluate.problems import Problem, load_problems, prompt_token_ids
 from openrs.evaluate.runner import stored_sample
 from openrs.evaluate.scoring import score
-from openrs.run_dir import RunDir, append_metrics
+from openrs.run_dir import RunDir, append_metrics, read_metrics_rows, trim_metrics
 
 log = logging.getLogger(__name__)
 
 PREFIX = "val/"
+PLOT_FILE = "validation.png"
 # Each benchmark's metrics under val/<benchmark>/<name>, from openrs.evaluate's names (percent).
 BENCHMARK_METRICS = {
     "pass@1": "pass@1",
@@ -85,11 +86,41 @@ def batches_for_rank(
     return batches[rank::world_size]
 
 
+def plot_validation(
+    rows: list[dict], benchmarks: list[str], experiments: list[str], best_step: int | None, path: str | Path
+):
+    """validation.png: each benchmark's and the mean val pass@1 against step (±1 standard error), the best
+    step marked, beside the paper's per-checkpoint scores of `experiments`; the Figure, None without rows."""
+    from openrs.evaluate.paper_reference import BENCHMARK_COLORS
+    from openrs.evaluate.report import BENCHMARK_TITLES, accuracy_figure
+
+    by_step = {row["step"]: row for row in rows if f"{PREFIX}mean_pass@1" in row}  # a later row wins
+    if not by_step:
+        return None
+    steps = sorted(by_step)
+
+    def curve(label: str, color: str, key: str) -> tuple[str, str, list, list]:
+        return (
+            label,
+            color,
+            [by_step[s].get(key) for s in steps],
+            [by_step[s].get(f"{key}_se") for s in steps],
+        )
+
+    curves = [curve(BENCHMARK_TITLES[b], BENCHMARK_COLORS[b], f"{PREFIX}{b}/pass@1") for b in benchmarks]
+    curves.append(curve(f"mean ({len(benchmarks)} benchmarks)", "black", f"{PREFIX}mean_pass@1"))
+    fig = accuracy_figure(steps, curves, "This run: validation pass@1", benchmarks, experiments, best_step)
+    fig.suptitle("Validation during training")
+    fig.savefig(path, dpi=120)
+    return fig
+
+
 class ValidationCallback(TrainerCallback):
     """Validates at step 0 (`at_start`) and every `every` steps; logs `val/...` and saves that step's checkpoint."""
 
     def __init__(self, cfg: ValidationConfig, run_dir: str | Path) -> None:
-        self.cfg, self.metrics_path = cfg, RunDir(run_dir).metrics
+        self.cfg, self.run_dir = cfg, Path(run_dir)
+        self.metrics_path = RunDir(run_dir).metrics
         self.protocol = validation_protocol(cfg)
         # Bad benchmark files fail here, before the model is built.
         self.problems = {
@@ -108,7 +139,9 @@ class ValidationCallback(TrainerCallback):
             metrics = self.validate(kwargs["processing_class"])
             self._record_best(args, state, control, metrics)
             if state.is_world_process_zero:  # step 0 has no training row: its own line
+                trim_metrics(self.metrics_path, -1)  # an earlier attempt's step 0, from before any checkpoint
                 append_metrics(self.metrics_path, {"step": 0, **metrics})
+                self.plot(state)
             self.trainer.log(dict(metrics))  # wandb and the trainer's log history
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -120,6 +153,29 @@ class ValidationCallback(TrainerCallback):
             self.trainer._metrics["train"][key].append(math.nan if value is None else value)
         self._record_best(args, state, control, metrics)
         control.should_save = True  # the checkpoint of a validated step exists, so the best one does
+        if state.is_world_process_zero:
+            self.plot(state, {"step": state.global_step, **metrics})  # its row is written after this
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self.plot(state)
+
+    def plot(self, state, current: dict | None = None) -> None:
+        """Redraw validation.png from metrics.jsonl (and `current`, not yet written); a failure only warns."""
+        from openrs.evaluate.paper_reference import reference_experiments
+
+        try:
+            rows, _ = read_metrics_rows(self.metrics_path) if self.metrics_path.exists() else ([], 0)
+            experiments = reference_experiments("auto", str(self.run_dir))
+            plot_validation(
+                rows + ([current] if current else []),
+                list(self.cfg.benchmarks),
+                experiments,
+                state.best_global_step,
+                self.run_dir / PLOT_FILE,
+            )
+        except Exception as err:  # a picture is never worth a training run
+            log.warning("validation: cannot draw %s: %s", self.run_dir / PLOT_FILE, err)
 
     def _record_best(self, args, state, control, metrics: dict) -> None:
         """transformers' best step and metric (as `_determine_best_metric` sets them); early stopping's count."""

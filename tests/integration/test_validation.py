@@ -71,3 +71,21 @@ def test_the_best_checkpoint_outlives_save_total_limit_and_is_evaluated_alone(tm
     assert result.returncode == 0, result.stderr[-3000:]
     results = json.loads((tmp_path / "eval" / "results.json").read_text())
     assert [t["label"] for t in results["targets"]] == [f"checkpoint-{best}"]
+
+
+def test_a_resumed_run_validates_each_step_once_and_keeps_its_best(tmp_path):
+    run_dir = tmp_path / "run"
+    first = train(run_dir, "trainer.max_steps=2")
+    assert validated_steps(run_dir) == [0, 2]
+    summary = train(
+        run_dir, "trainer.max_steps=4"
+    )  # resumes from checkpoint-2: step 0 is not validated again
+    assert summary["resumed_from"]
+    assert validated_steps(run_dir) == [0, 2, 4]
+    rows = {row["step"]: row for row in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines())}
+    scores = [rows[step]["val/mean_pass@1"] for step in (0, 2, 4)]
+    best = (0, 2, 4)[scores.index(max(scores))]  # over both attempts: the first of equals
+    assert summary["best"]["step"] == best and summary["best"]["metric"] == max(scores)
+    if first["best"]["step"] == best:  # step 4 did not beat the first attempt's best
+        assert summary["best"] == first["best"]
+    assert (run_dir / "validation.png").exists()

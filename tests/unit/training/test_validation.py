@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from types import SimpleNamespace
 
 import pytest
@@ -17,9 +18,11 @@ from openrs.evaluate.targets import best_step, resolve_targets
 from openrs.preflight import check_validation
 from openrs.training.summary import best_checkpoint
 from openrs.training.validation import (
+    PLOT_FILE,
     ValidationCallback,
     batches_for_rank,
     metric_names,
+    plot_validation,
     validation_metrics,
     validation_protocol,
 )
@@ -78,6 +81,77 @@ def test_best_step_is_transformers_best_global_step_and_patience_stops_training(
     assert (state.best_global_step, state.best_metric) == (2, 30.0)  # a tie is not better
     assert control.should_training_stop
     assert best_checkpoint(state) == {"step": 2, "metric": 30.0, "checkpoint": None}
+
+
+def val_row(step: int, aime: float, amc: float | None, **extra) -> dict:
+    """A metrics.jsonl row holding a validation of aime24 and amc23 (None: that benchmark has no score)."""
+    mean = aime if amc is None else (aime + amc) / 2
+    return {"step": step, "val/aime24/pass@1": aime, "val/aime24/pass@1_se": 5.0, "val/amc23/pass@1": amc,
+            "val/mean_pass@1": mean, "val/time_s": 1.0, **extra}  # fmt: skip
+
+
+def curves(figure) -> dict[str, tuple[list, list]]:
+    """The run panel's lines as {label: (steps, values)}, read back from the figure."""
+    return {
+        line.get_label(): (list(line.get_xdata()), list(line.get_ydata())) for line in figure.axes[0].lines
+    }
+
+
+def test_the_validation_plot_draws_each_benchmark_and_the_mean_with_the_best_step_beside_the_paper(tmp_path):
+    from openrs.evaluate.paper_reference import average_curve, reference_curve
+
+    rows = [val_row(0, 10.0, 20.0), {"step": 1, "loss": 0.1}, val_row(2, 30.0, 50.0), val_row(4, 20.0, None)]
+    figure = plot_validation(rows, ["aime24", "amc23"], ["exp2"], 2, tmp_path / PLOT_FILE)
+    assert (tmp_path / PLOT_FILE).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    lines = curves(figure)
+    assert lines["AIME24"] == ([0, 2, 4], [10.0, 30.0, 20.0])
+    steps, amc = lines["AMC23"]
+    assert steps == [0, 2, 4] and amc[:2] == [20.0, 50.0] and math.isnan(amc[2])  # a gap, not a zero
+    assert lines["mean (2 benchmarks)"] == ([0, 2, 4], [15.0, 40.0, 20.0])
+    assert lines["best: step 2"][0] == [2, 2]
+    paper = {
+        line.get_label(): list(zip(line.get_xdata(), line.get_ydata(), strict=True))
+        for line in figure.axes[1].lines
+    }
+    assert paper["AIME24"] == reference_curve("exp2", "aime24") and paper["AMC23"] == reference_curve(
+        "exp2", "amc23"
+    )
+    assert paper["average (AIME24, MATH-500, AMC23)"] == average_curve("exp2")
+
+
+def test_no_validation_rows_draw_nothing(tmp_path):
+    assert plot_validation([{"step": 1, "loss": 0.1}], ["aime24"], [], None, tmp_path / PLOT_FILE) is None
+    assert not (tmp_path / PLOT_FILE).exists()
+
+
+def test_the_callback_redraws_from_metrics_jsonl_and_the_step_not_yet_written(tmp_path, monkeypatch):
+    from transformers import TrainerState
+
+    import openrs.training.validation as validation
+
+    drawn = []
+    monkeypatch.setattr(validation, "plot_validation", lambda *args: drawn.append(plot_validation(*args)))
+    (tmp_path / "metrics.jsonl").write_text(
+        "".join(json.dumps(row) + "\n" for row in [val_row(0, 10.0, 20.0), {"step": 1, "loss": 0.1}])
+    )
+    callback = recorder()
+    callback.cfg = ValidationConfig(every=2, benchmarks=["aime24", "amc23"])
+    callback.run_dir, callback.metrics_path = tmp_path, tmp_path / "metrics.jsonl"
+    callback.plot(TrainerState(global_step=2, best_global_step=2), val_row(2, 40.0, 60.0))
+    assert (tmp_path / PLOT_FILE).exists()
+    lines = curves(drawn[0])
+    assert lines["mean (2 benchmarks)"] == ([0, 2], [15.0, 50.0]) and "best: step 2" in lines
+    assert len(drawn[0].axes) == 2  # beside the paper's curves (no experiment_name: all three)
+
+
+def test_a_plot_that_fails_only_warns(tmp_path, caplog):
+    from transformers import TrainerState
+
+    callback = recorder()
+    callback.cfg = ValidationConfig(every=2, benchmarks=["aime24", "amc23"])
+    callback.run_dir, callback.metrics_path = tmp_path / "missing", tmp_path / "missing" / "metrics.jsonl"
+    callback.plot(TrainerState(global_step=2), val_row(2, 40.0, 60.0))  # no folder to write into
+    assert "cannot draw" in caplog.text
 
 
 def test_summary_has_no_best_without_validation():
