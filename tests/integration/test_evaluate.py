@@ -126,21 +126,17 @@ def bad_file_case(case: str, tmp: Path) -> tuple[list[str], str]:
     weights = len(header).to_bytes(8, "little") + header + bytes(256)
     file.write_text(json.dumps(AIME_ROW) + "\n")
     overrides[2] = f"model_path={model}"
-    if case == "truncated checkpoint":
-        (model / "model.safetensors").write_bytes(weights[:-100])  # killed while saving
-        return overrides, f"{model / 'model.safetensors'} is truncated or corrupt"
-    (model / "model.safetensors").write_bytes(weights)
-    store = tmp / "eval" / "checkpoint-4" / "completions"
-    store.mkdir(parents=True)
-    (store / "aime24.jsonl").write_text('{"id": "a1", "sample": "zero"}\n')
-    return overrides, f"{store / 'aime24.jsonl'}:1: 'sample' must be int, got str"
+    assert case == "truncated checkpoint", case
+    (model / "model.safetensors").write_bytes(weights[:-100])  # killed while saving
+    # (A bad row in a resumed run's completions is set aside and generated again: tests/unit/evaluate.)
+    return overrides, f"{model / 'model.safetensors'} is truncated or corrupt"
 
 
 @pytest.mark.parametrize(
     "case",
     [
         "empty benchmark file", "malformed line", "wrong-typed column", "null gold answer",
-        "no solution for the paper's MATH-500 gold", "truncated checkpoint", "malformed completions of a resumed run",
+        "no solution for the paper's MATH-500 gold", "truncated checkpoint",
     ],
 )  # fmt: skip
 def test_bad_files_fail_in_one_line_naming_the_file(case, tmp_path):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import TYPE_CHECKING
 
 import pytest
-import torch
 
 from openrs.config.schema import ModelConfig, TinyModelConfig, WarmupConfig
 from openrs.models import loading, warmup
 from openrs.models.tiny import build_tiny_tokenizer
 from openrs.run_dir import RunDir
+
+if TYPE_CHECKING:
+    import torch
 
 # A very small warm-up: seconds, not the micro reproduction's minute.
 SPEC = TinyModelConfig(
@@ -48,6 +51,8 @@ def weights(folder) -> dict[str, torch.Tensor]:
 
 
 def test_second_build_takes_the_cached_warm_model(tmp_path, cache, warm_ups, caplog):
+    import torch
+
     cfg, tokenizer = ModelConfig(name_or_path="tiny", tiny=SPEC), build_tiny_tokenizer(300)
     loading.model_source(cfg, tokenizer, 7, tmp_path / "run1")
     assert warm_ups == [1]

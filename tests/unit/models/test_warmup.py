@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from openrs.config.schema import TinyModelConfig, WarmupConfig
 from openrs.errors import ConfigError
@@ -29,6 +28,8 @@ def test_demonstrations_are_templated_like_grpo_prompts_and_end_with_eos():
 
 
 def test_warm_up_lowers_the_loss_and_is_deterministic():
+    import torch
+
     tokenizer = build_tiny_tokenizer(300)
     spec = WarmupConfig(system_prompt="Add.", num_examples=64, steps=30, batch_size=8, lr=3e-3)
     examples = encode_demonstrations(load_demonstrations(spec, seed=0), tokenizer, spec.system_prompt)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openrs.training.console import next_commands, reward_means, step_line
-
 LOGS = {
     "loss": 0.01,
     "reward": 1.2345,
@@ -18,20 +16,28 @@ LOGS = {
 
 
 def test_reward_means_are_named_without_the_reward_suffix():
+    from openrs.training.console import reward_means
+
     assert reward_means(LOGS) == {"accuracy": 0.5, "think_answer_format": 0.7346}
 
 
 def test_step_line_has_step_reward_each_reward_length_and_speed():
+    from openrs.training.console import step_line
+
     assert step_line(7, 40, LOGS, 1.94) == (
         "step  7/40 | reward 1.234 | accuracy 0.500  think_answer_format 0.735 | length 31.2 | 1.9 s/step"
     )
 
 
 def test_step_line_leaves_out_what_was_not_logged():
+    from openrs.training.console import step_line
+
     assert step_line(1, 4, {"loss": 0.0}, None) == "step 1/4"
 
 
 def test_next_commands_evaluate_report_and_sweep_this_run():
+    from openrs.training.console import next_commands
+
     commands = [command for command, _ in next_commands(Path("outputs/run"), "cpu", "tiny")]
     assert commands[0] == "python -m openrs.evaluate model_path=outputs/run eval=smoke"
     assert commands[1] == "python -m openrs.report outputs/run"

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-torch = pytest.importorskip("torch")
-
-from openrs.models.tiny import build_tiny_tokenizer  # noqa: E402
-from openrs.training.grpo_args import build_grpo_config  # noqa: E402
-from openrs.training.trainer import build_trainer  # noqa: E402
+from openrs.models.tiny import build_tiny_tokenizer
+from openrs.training.grpo_args import build_grpo_config
+from openrs.training.trainer import build_trainer
 
 MAX_PROMPT = 20
 PAPER = ["+experiment=tiny", "trainer=paper", "trainer.max_completion_length=12",
@@ -54,6 +52,8 @@ def trl_trainer(compose_cfg, tiny_model_dir, tmp_path_factory):
 
 def raw_logps(model, input_ids, attention_mask, keep: int, temperature: float = 1.0):
     """69ad852's `_get_per_token_logps`: log-softmax of the model's logits (over `temperature`)."""
+    import torch
+
     logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, -keep - 1 : -1]
     logps = torch.log_softmax(logits.float() / temperature, dim=-1)
     return logps.gather(-1, input_ids[:, -keep:].unsqueeze(-1)).squeeze(-1)
@@ -64,6 +64,8 @@ def templated_ids(tokenizer) -> list[int]:
 
 
 def a_batch(tokenizer):
+    import torch
+
     ids = torch.tensor([templated_ids(tokenizer)[-16:]] * 2)
     ids[1, :3] = tokenizer.pad_token_id
     mask = torch.ones_like(ids)
@@ -75,6 +77,8 @@ def a_batch(tokenizer):
 def test_log_probabilities_use_raw_logits_in_the_paper_preset(
     request, which, temperature, tiny_model_dir, compose_cfg
 ):
+    import torch
+
     trainer = request.getfixturevalue(f"{which}_trainer")
     ids, mask = a_batch(trainer.processing_class)
     for model in (trainer.model, trainer.ref_model):
@@ -96,6 +100,8 @@ def test_prompts_are_left_truncated_in_the_paper_preset(paper_trainer, trl_train
 
 
 def test_advantages_and_loss_are_those_of_trl_69ad852(paper_trainer):
+    import torch
+
     trainer = paper_trainer
     assert trainer.args.steps_per_generation == 1 and trainer.args.gradient_accumulation_steps == 4
     torch.manual_seed(0)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
-from transformers import TrainerState, get_scheduler
-
-from openrs.training.schedule import ResumedScheduleCallback
 
 LR = 1e-6
 
 
 def _scheduler(total: int, kind: str):
+    import torch
+    from transformers import get_scheduler
+
     optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=LR)
     extra = {"min_lr_rate": 0.1} if kind == "cosine_with_min_lr" else {}
     warmup = math.ceil(0.1 * total)
@@ -40,6 +39,10 @@ class _Args:
 @pytest.mark.parametrize(("trained", "total"), [(4, 7), (4, 4), (6, 10)])
 def test_added_steps_follow_the_schedule_for_the_new_total(kind, trained, total):
     # The checkpoint: `trained` steps of a run planned for `trained` steps.
+    from transformers import TrainerState
+
+    from openrs.training.schedule import ResumedScheduleCallback
+
     optimizer, scheduler = _scheduler(trained, kind)
     for _ in range(trained):
         optimizer.step()
@@ -63,6 +66,10 @@ def test_added_steps_follow_the_schedule_for_the_new_total(kind, trained, total)
 
 
 def test_a_fresh_start_is_left_alone():
+    from transformers import TrainerState
+
+    from openrs.training.schedule import ResumedScheduleCallback
+
     optimizer, scheduler = _scheduler(4, "cosine")
     ResumedScheduleCallback().on_train_begin(
         _Args("cosine"),

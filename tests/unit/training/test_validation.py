@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,18 +18,16 @@ from openrs.evaluate.metrics import Sample
 from openrs.evaluate.targets import best_step, resolve_targets
 from openrs.preflight import check_validation
 from openrs.training.summary import best_checkpoint
-from openrs.training.validation import (
-    PLOT_FILE,
-    ValidationCallback,
-    batches_for_rank,
-    metric_names,
-    plot_validation,
-    validation_metrics,
-    validation_protocol,
-)
+
+if TYPE_CHECKING:
+    from openrs.training.validation import ValidationCallback
 
 
 def test_protocol_defaults_to_the_papers_sampling_and_takes_overrides():
+    from openrs.training.validation import (
+        validation_protocol,
+    )
+
     paper = validation_protocol(ValidationConfig())
     assert paper.sampling == SamplingConfig()
     assert paper.benchmarks == ["aime24", "amc23"] and paper.checker == "paper" and paper.use_chat_template
@@ -39,6 +38,10 @@ def test_protocol_defaults_to_the_papers_sampling_and_takes_overrides():
 
 @pytest.mark.parametrize("world_size", [1, 2, 3])
 def test_ranks_split_whole_batches_so_every_layout_generates_the_same_batches(world_size):
+    from openrs.training.validation import (
+        batches_for_rank,
+    )
+
     items = list(range(11))
     single = batches_for_rank(items, 4, 0, 1)
     shares = [batches_for_rank(items, 4, rank, world_size) for rank in range(world_size)]
@@ -47,6 +50,11 @@ def test_ranks_split_whole_batches_so_every_layout_generates_the_same_batches(wo
 
 
 def test_metrics_per_benchmark_and_their_mean():
+    from openrs.training.validation import (
+        metric_names,
+        validation_metrics,
+    )
+
     right = Sample(answer="1", correct=True, num_tokens=10)
     wrong = Sample(answer=None, correct=False, num_tokens=30, truncated=True)
     metrics = validation_metrics({"aime24": [[right, wrong], [wrong, wrong]], "amc23": [[right, right]]}, 1.5)
@@ -62,6 +70,10 @@ def test_metrics_per_benchmark_and_their_mean():
 def recorder(patience: int | None = None) -> ValidationCallback:
     """A callback without loading anything (only its best-step bookkeeping is used)."""
     from transformers import EarlyStoppingCallback
+
+    from openrs.training.validation import (
+        ValidationCallback,
+    )
 
     callback = ValidationCallback.__new__(ValidationCallback)
     callback.cfg, callback.metric = ValidationConfig(every=2, patience=patience), "val/mean_pass@1"
@@ -99,6 +111,10 @@ def curves(figure) -> dict[str, tuple[list, list]]:
 
 def test_the_validation_plot_draws_each_benchmark_and_the_mean_with_the_best_step_beside_the_paper(tmp_path):
     from openrs.evaluate.paper_reference import average_curve, reference_curve
+    from openrs.training.validation import (
+        PLOT_FILE,
+        plot_validation,
+    )
 
     rows = [val_row(0, 10.0, 20.0), {"step": 1, "loss": 0.1}, val_row(2, 30.0, 50.0), val_row(4, 20.0, None)]
     figure = plot_validation(rows, ["aime24", "amc23"], ["exp2"], 2, tmp_path / PLOT_FILE)
@@ -120,6 +136,11 @@ def test_the_validation_plot_draws_each_benchmark_and_the_mean_with_the_best_ste
 
 
 def test_no_validation_rows_draw_nothing(tmp_path):
+    from openrs.training.validation import (
+        PLOT_FILE,
+        plot_validation,
+    )
+
     assert plot_validation([{"step": 1, "loss": 0.1}], ["aime24"], [], None, tmp_path / PLOT_FILE) is None
     assert not (tmp_path / PLOT_FILE).exists()
 
@@ -128,6 +149,10 @@ def test_the_callback_redraws_from_metrics_jsonl_and_the_step_not_yet_written(tm
     from transformers import TrainerState
 
     import openrs.training.validation as validation
+    from openrs.training.validation import (
+        PLOT_FILE,
+        plot_validation,
+    )
 
     drawn = []
     monkeypatch.setattr(validation, "plot_validation", lambda *args: drawn.append(plot_validation(*args)))
