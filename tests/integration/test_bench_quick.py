@@ -52,6 +52,6 @@ def test_gpu_benchmarks_run_their_cpu_paths(command, tmp_path):
 
 
 def test_every_script_has_a_quick_mode():
-    """A new script is covered the moment it exists: it must take --quick (bench/quick.py)."""
+    """A new script is covered the moment it exists: it must take --quick (most through bench/quick.py)."""
     for script in SCRIPTS:
-        assert "quick.parse_args(" in (REPO / "bench" / script).read_text(), f"bench/{script} has no --quick"
+        assert "--quick" in (REPO / "bench" / script).read_text(), f"bench/{script} has no --quick"
