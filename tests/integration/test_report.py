@@ -98,7 +98,7 @@ def test_report_cli_on_a_real_sweep(sweep, tmp_path):
         assert (row.num_gpus, row.gpu_hours, row.cost_usd) == (0, 0.0, 0.0)  # hardware=cpu
     markdown = (tmp_path / "report.md").read_text()
     assert "Swept: `trainer.max_steps`." in markdown
-    assert "| Open-RS | 4×A40 | 24 h 00 min | 96.00 | $42.00 |" in markdown
+    assert "| Open-RS | 4×A40 | 24 h 00 min | — | 96.00 | $42.00 |" in markdown  # — : no validation time
     assert f"| openrs: {sweep.name} (measured) | 2 runs: CPU |" in markdown
     for png in ("reward.png", "accuracy.png", "completion_length.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
