@@ -23,7 +23,7 @@ GPU_QUICK = {  # bench/gpu's subcommands: their CPU paths (eval-throughput needs
 
 
 def _run(command: list[str], tmp_path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OPENRS_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OPENRS_WARM_MODEL_CACHE": str(tmp_path / "warm_models")}
     return subprocess.run(
         command, cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=600
     )
