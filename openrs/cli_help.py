@@ -12,7 +12,8 @@ import re
 import textwrap
 from pathlib import Path
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+from openrs.config.store import CONF_DIR
+
 # A full stop, question or exclamation mark before a space or the end, not the dot of "e.g." or "i.e.".
 _SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)[.!?](?=\s|$)")
 

@@ -21,7 +21,6 @@ from openrs.data.benchmarks import BENCHMARKS, load_benchmark
 from openrs.data.filters import normalize_problem
 
 log = logging.getLogger(__name__)
-CONF_DIR = Path(__file__).resolve().parents[2] / "conf"
 _WORD = re.compile(r"\w+")
 
 
@@ -120,13 +119,9 @@ def print_report(dataset: str, train_rows: int, report: list[BenchmarkOverlap], 
 
 
 def _dataset_config(overrides: list[str]):
-    from hydra import compose, initialize_config_dir
+    from openrs.config.store import compose_config, to_typed
 
-    from openrs.config.store import register_configs, to_typed
-
-    register_configs()
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return to_typed(compose("config", overrides=overrides))
+    return to_typed(compose_config(overrides))
 
 
 def _check_hub(paths: list[str], timeout_s: float) -> None:
