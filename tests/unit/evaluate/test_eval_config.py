@@ -31,6 +31,13 @@ def test_every_eval_preset_composes_and_validates(preset):
     validate_eval_config(cfg)
 
 
+@pytest.mark.parametrize("option", group_options("checkpoints"))
+def test_every_checkpoints_option_composes_into_its_schema(option):
+    cfg = compose_eval([f"checkpoints={option}"])
+    assert cfg.checkpoints.best is (option == "best")
+    validate_eval_config(cfg)
+
+
 def test_default_is_the_papers_protocol():
     cfg = compose_eval([])
     protocol, sampling = cfg.eval, cfg.eval.sampling
