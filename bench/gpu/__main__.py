@@ -1,13 +1,18 @@
-"""`python -m bench.gpu {step-time,exp2-cost,eval-throughput} [options]`, from the repository root."""
+"""`python -m bench.gpu {device-run,step-time,exp2-cost,eval-throughput} [options]`, from the repository root."""
 
 from __future__ import annotations
 
 import argparse
 
 from bench.gpu import __doc__ as overview
-from bench.gpu import eval_throughput, exp2_cost, step_time
+from bench.gpu import device_run, eval_throughput, exp2_cost, step_time
 
-SUBCOMMANDS = {"step-time": step_time, "exp2-cost": exp2_cost, "eval-throughput": eval_throughput}
+SUBCOMMANDS = {
+    "device-run": device_run,
+    "step-time": step_time,
+    "exp2-cost": exp2_cost,
+    "eval-throughput": eval_throughput,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,25 +36,43 @@ MEMORY_FILE = "gpu_memory.jsonl"
 
 
 class GpuMemoryCallback(TrainerCallback):
-    """Appends each step's peak PyTorch memory and the device's used memory to gpu_memory.jsonl."""
+    """Appends each step's generation seconds, peak PyTorch memory and the device's used memory to
+    gpu_memory.jsonl (memory on CUDA only). Generation is timed around the trainer's `_generate` (TRL 1.16:
+    the completions of one generation batch, by vLLM or transformers), wrapped on this trainer alone."""
 
     def __init__(self, run_dir: str):
         self.path = Path(run_dir) / MEMORY_FILE
+        self.generation_s = 0.0
+
+    def attach(self, trainer) -> None:
+        """Time `trainer._generate` (openrs's build_trainer calls this for every callback that has it)."""
+        generate = trainer._generate
+
+        def timed(*args, **kwargs):
+            began = time.perf_counter()
+            try:
+                return generate(*args, **kwargs)
+            finally:
+                self.generation_s += time.perf_counter() - began
+
+        trainer._generate = timed
 
     def on_step_end(self, args, state, control, **kwargs):
         import torch
 
-        if not state.is_world_process_zero or not torch.cuda.is_available():
+        if not state.is_world_process_zero:
             return
-        free, total = torch.cuda.mem_get_info()
-        row = {
-            "step": state.global_step,
-            "peak_allocated_gib": torch.cuda.max_memory_allocated() / 2**30,
-            "peak_reserved_gib": torch.cuda.max_memory_reserved() / 2**30,
-            "device_used_gib": (total - free) / 2**30,
-            "device_total_gib": total / 2**30,
-        }
-        torch.cuda.reset_peak_memory_stats()
+        row = {"step": state.global_step, "generation_s": self.generation_s}
+        self.generation_s = 0.0
+        if torch.cuda.is_available():
+            free, total = torch.cuda.mem_get_info()
+            row.update(
+                peak_allocated_gib=torch.cuda.max_memory_allocated() / 2**30,
+                peak_reserved_gib=torch.cuda.max_memory_reserved() / 2**30,
+                device_used_gib=(total - free) / 2**30,
+                device_total_gib=total / 2**30,
+            )
+            torch.cuda.reset_peak_memory_stats()
         with self.path.open("a") as fh:
             fh.write(json.dumps(row) + "\n")
 

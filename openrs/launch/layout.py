@@ -51,9 +51,10 @@ class ProcessLayout:
 
     num_processes: int
     training_gpus: tuple[str, ...]  # empty on CPU
-    vllm_gpu: str | None  # the GPU `trl vllm-serve` runs on; None without a vLLM server
+    vllm_gpu: str | None  # the GPU `trl vllm-serve` runs on; None without a vLLM server or on CPU
     deepspeed_stage: int | None
     num_machines: int = 1  # nodes running num_processes each (openrs/launch/multinode.py)
+    vllm_server: bool = False  # this launcher starts a vLLM server (on vllm_gpu, or on CPU)
 
     @property
     def world_size(self) -> int:
@@ -63,7 +64,7 @@ class ProcessLayout:
     @property
     def needs_launcher(self) -> bool:
         """Whether openrs must start processes (accelerate, a vLLM server) rather than train in-process."""
-        return self.world_size > 1 or self.vllm_gpu is not None or self.deepspeed_stage is not None
+        return self.world_size > 1 or self.vllm_server or self.deepspeed_stage is not None
 
 
 def visible_gpus(num_gpus: int) -> list[str]:
@@ -89,14 +90,16 @@ def plan_layout(hw: HardwareConfig, gpus: list[str] | None = None) -> ProcessLay
         raise ConfigError(f"{where}: hardware.num_training_processes must be at least 1")
     stage = DEEPSPEED_STAGES.get(hw.deepspeed) if hw.deepspeed else None
     machines = plan_nodes(hw).training_nodes
-    if hw.device == "cpu":  # DeepSpeed on its CPU accelerator; vLLM colocated (preflight checks the mode)
-        return ProcessLayout(hw.num_training_processes, (), None, stage, machines)
+    # A server on a node of its own (multi-node) takes no GPU of the training nodes.
+    server = plan_nodes(hw).server_node == 0
+    if (
+        hw.device == "cpu"
+    ):  # DeepSpeed on its CPU accelerator; a vLLM server beside the processes or colocated
+        return ProcessLayout(hw.num_training_processes, (), None, stage, machines, vllm_server=server)
 
     gpus = (gpus if gpus is not None else visible_gpus(hw.num_gpus))[: hw.num_gpus]
     if len(gpus) < hw.num_gpus:  # fewer GPUs here: plan nominal ids (preflight reports the shortage)
         gpus = [str(i) for i in range(hw.num_gpus)]
-    # A server on a node of its own (multi-node) takes no GPU of the training nodes.
-    server = plan_nodes(hw).server_node == 0
     if server and not 0 <= hw.vllm_server_gpu < hw.num_gpus:
         raise ConfigError(
             f"{where}: hardware.vllm_server_gpu={hw.vllm_server_gpu} is not one of the "
@@ -115,6 +118,7 @@ def plan_layout(hw: HardwareConfig, gpus: list[str] | None = None) -> ProcessLay
         vllm_gpu=gpus[hw.vllm_server_gpu] if server else None,
         deepspeed_stage=stage,
         num_machines=machines,
+        vllm_server=server,
     )
 
 

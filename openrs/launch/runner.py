@@ -17,12 +17,14 @@ from openrs.launch.files import training_command, write_launch_files
 from openrs.launch.layout import ProcessLayout, batch_sizes, plan_layout, plan_nodes
 from openrs.launch.multinode import node_command, node_config, slurm_nodes, start_server
 from openrs.launch.server import (
+    VLLM_CPU_SERVER_ENV,
     VLLM_LOG_FILE,
     LaunchError,
     health_url,
     managed_server,
     stop_process_group,
     stop_when_parent_dies,
+    vllm_cpu_serve_command,
     vllm_serve_command,
     with_free_ports,
 )
@@ -55,7 +57,7 @@ def launch(cfg: TrainConfig, run_dir: str | Path, model_path: str) -> dict:
     if cfg.hardware.num_nodes > 1:  # this is one of the run's launchers, one per node of its SLURM job
         return launch_on_node(cfg, run_dir, model_path)
     layout = plan_layout(cfg.hardware)
-    if layout.vllm_gpu is not None:
+    if layout.vllm_server:
         cfg = with_free_ports(cfg)  # the processes get the chosen ports through their saved config
     sizes = batch_sizes(cfg.trainer, cfg.hardware)
     launch_dir = write_launch_files(cfg, layout, sizes, run_dir)
@@ -63,13 +65,13 @@ def launch(cfg: TrainConfig, run_dir: str | Path, model_path: str) -> dict:
         "launching %d training process(es)%s%s; batch %d x %d x %d = %d completions per step (%d prompts)",
         layout.num_processes,
         f" on GPU(s) {','.join(layout.training_gpus)}" if layout.training_gpus else " on CPU",
-        f", vLLM server on GPU {layout.vllm_gpu}" if layout.vllm_gpu is not None else "",
+        f", vLLM server on {_server_device(layout)}" if layout.vllm_server else "",
         sizes.per_device, sizes.processes, sizes.grad_accum, sizes.train_batch_size,
         sizes.train_batch_size // sizes.num_generations,
     )  # fmt: skip
     with ExitStack() as stack:
         stack.enter_context(_terminate_on_sigterm())
-        if layout.vllm_gpu is not None:
+        if layout.vllm_server:
             stack.enter_context(start_vllm_server(cfg, layout, model_path, launch_dir))
         returncode = run_to_completion(training_command(launch_dir, run_dir), child_env(layout))
     if returncode != 0:
@@ -125,11 +127,20 @@ def child_env(layout: ProcessLayout, base: dict[str, str] | None = None) -> dict
     return env
 
 
+def _server_device(layout: ProcessLayout) -> str:
+    return "CPU" if layout.vllm_gpu is None else f"GPU {layout.vllm_gpu}"
+
+
 def start_vllm_server(cfg: TrainConfig, layout: ProcessLayout, model_path: str, launch_dir: Path):
-    """`trl vllm-serve` on the layout's vLLM GPU, stopped when the context exits."""
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES=str(layout.vllm_gpu))
+    """`trl vllm-serve` on the layout's vLLM GPU (on CPU: its CPU counterpart), stopped when the context exits."""
+    if layout.vllm_gpu is None:  # vLLM's CPU build: the same server without its GPU-only parts
+        env = dict(os.environ, CUDA_VISIBLE_DEVICES="", **VLLM_CPU_SERVER_ENV)
+        command = vllm_cpu_serve_command(cfg, model_path)
+    else:
+        env = dict(os.environ, CUDA_VISIBLE_DEVICES=str(layout.vllm_gpu))
+        command = vllm_serve_command(cfg, model_path)
     return managed_server(
-        vllm_serve_command(cfg, model_path),
+        command,
         health_url(cfg),
         launch_dir / VLLM_LOG_FILE,
         cfg.hardware.vllm_server_timeout_s,

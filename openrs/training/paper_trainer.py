@@ -5,6 +5,9 @@
 - `logprobs_at_sampling_temperature=False`: log-probabilities (policy and reference) come from the raw
   logits, as in 69ad852; TRL 1.16 divides the logits by the sampling temperature first.
 
+And one platform option: `vllm_weight_sync="reload"` has a vLLM server on CPU take the weights from a
+file (openrs.training.vllm_server_sync), where TRL's NCCL transfer cannot run.
+
 And one metric: `kl_per_sequence`, the KL as 69ad852 logged it (and so the paper's `kl` curves): each
 sequence's mean KL over its tokens, then the mean over sequences. TRL 1.16's `kl`, logged beside it, weighs
 every token alike (longer completions count more), so it is not comparable with the paper's curves. The
@@ -25,7 +28,7 @@ from trl.trainer.utils import add_fused_lm_head
 
 @dataclass
 class OpenRSGRPOConfig(GRPOConfig):
-    """GRPOConfig plus the two options OpenRSGRPOTrainer adds."""
+    """GRPOConfig plus the options OpenRSGRPOTrainer adds."""
 
     max_prompt_length: int | None = field(
         default=None,
@@ -35,6 +38,13 @@ class OpenRSGRPOConfig(GRPOConfig):
         default=True,
         metadata={"help": "Divide the logits by `temperature` before the log-softmax (False: raw logits)."},
     )
+    vllm_weight_sync: str = field(
+        default="nccl",
+        metadata={
+            "help": "How server mode sends the policy to vLLM: 'nccl' (TRL's, CUDA) or 'reload' (a file the "
+            "server reloads from; vLLM on CPU, openrs.training.vllm_server_sync)."
+        },
+    )
 
 
 class OpenRSGRPOTrainer(GRPOTrainer):
@@ -43,7 +53,22 @@ class OpenRSGRPOTrainer(GRPOTrainer):
     def __init__(self, *args, **kwargs):
         self._keep_logps = False
         self._kept_logps: torch.Tensor | None = None
-        super().__init__(*args, **kwargs)
+        config = kwargs.get("args")
+        reload = config is not None and config.use_vllm and config.vllm_mode == "server"
+        reload = reload and config.vllm_weight_sync == "reload"
+        if reload:  # TRL's __init__ would open an NCCL group with the server: build the backend after it
+            config.use_vllm = False
+        try:
+            super().__init__(*args, **kwargs)
+        finally:
+            if reload:
+                config.use_vllm = True
+        if reload:
+            from openrs.training.vllm_server_sync import file_reload_generation
+
+            self.use_vllm = True
+            self.vllm_generation = file_reload_generation(self)
+            self._last_loaded_step = -1  # as TRL: the first generation syncs the weights
         if not getattr(self.args, "logprobs_at_sampling_temperature", True) and self.temperature != 1.0:
             self._score_at_unit_temperature()
 

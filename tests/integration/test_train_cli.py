@@ -71,7 +71,7 @@ def test_exp2_offline_fails_fast_with_one_clear_line():
         ("optimizer.lrr=1", "optimizer.lrr"),
         ("+optimizer.lrr=1", "unknown config key 'optimizer.lrr'"),
         ("model.attn_implementation=flash_attention_2", "flash_attention_2 needs a CUDA GPU"),
-        ("hardware.use_vllm=true", "vLLM server mode needs CUDA GPUs"),  # on CPU: colocated only
+        ("hardware.use_vllm=true", "vLLM is not installed: bash launchers/setup_vllm_cpu.sh"),  # not here
         # (bf16 on CPU passes where the CPU has bf16 instructions: tests/unit/launch/test_cpu_platform.py)
         ("dataset.path=/nonexistent/train.jsonl", "dataset path not found: /nonexistent/train.jsonl"),
         ("hardware=single_gpu", "needs 1 CUDA GPU(s) and this machine has 0"),

@@ -48,6 +48,7 @@ def test_a_cpu_run_names_deepspeeds_cpu_accelerator(compose_cfg, platform, monke
         (["hardware=cpu_zero2"], {}),
         (["hardware=cpu_zero3"], {}),
         (["hardware=cpu_vllm"], {"vllm": "cpu"}),
+        (["hardware=cpu_server"], {"vllm": "cpu"}),  # the server layout: weights through a file
         (
             [
                 "hardware=cpu_vllm",
@@ -71,7 +72,12 @@ def test_what_the_cpu_can_run_passes(compose_cfg, platform, overrides, machine):
     [
         (["hardware.bf16=true"], {"bf16": False}, "bf16 needs a CUDA GPU or a CPU with bf16 instructions"),
         (["model.attn_implementation=flash_attention_2"], {}, "flash_attention_2 needs a CUDA GPU"),
-        (["hardware=cpu_vllm", "hardware.vllm_mode=server"], {}, "over NCCL"),
+        (["hardware=cpu_server"], {"vllm": None}, "vLLM is not installed: bash launchers/setup_vllm_cpu.sh"),
+        (
+            ["hardware=cpu_server", "hardware.num_nodes=2", "hardware.slurm_job=true"],
+            {},
+            "on one node only (hardware.num_nodes=1)",
+        ),
         (["hardware=cpu_vllm"], {"vllm": None}, "vLLM is not installed: bash launchers/setup_vllm_cpu.sh"),
         (["hardware=cpu_vllm"], {"vllm": "cuda"}, "the installed vLLM is a CUDA build"),
         (["hardware=cpu_vllm", "model.tiny.num_attention_heads=4"], {}, "head_dim >= 32"),
