@@ -123,22 +123,23 @@ def summarise(run_dir: Path, params: int, wall_s: float, smoke: bool) -> str:
         f"- packages: {', '.join(f'{k} {v}' for k, v in env.items() if v)}",
         f"- parameters: {params / 1e9:.3f} B; steps: {len(rows)}; whole run {wall_s:.0f} s",
         "",
-        "| step | step time (s) | completion mean length | peak allocated (GiB) | peak reserved (GiB) | device used (GiB) |",
-        "|---|---|---|---|---|---|",
+        "| step | step time (s) | generation (s) | completion mean length | peak allocated (GiB) "
+        "| peak reserved (GiB) | device used (GiB) |",
+        "|---|---|---|---|---|---|---|",
     ]
     by_step = {m["step"]: m for m in memory}
     for row in rows:
         mem = by_step.get(row["step"], {})
         lines.append(
-            f"| {row['step']} | {row['step_time']:.2f} | {row.get('completions/mean_length', 0):.0f} | "
+            f"| {row['step']} | {row['step_time']:.2f} | {mem.get('generation_s', float('nan')):.2f} | "
+            f"{row.get('completions/mean_length', 0):.0f} | "
             f"{mem.get('peak_allocated_gib', float('nan')):.1f} | {mem.get('peak_reserved_gib', float('nan')):.1f} | "
             f"{mem.get('device_used_gib', float('nan')):.1f} |"
         )
     lines += ["", f"Median step time (steps 2..): **{statistics.median(timed):.2f} s**"]
-    if memory:
-        lines.append(
-            f"Peak allocated over the run: **{max(m['peak_allocated_gib'] for m in memory):.1f} GiB**"
-        )
+    peaks = [m["peak_allocated_gib"] for m in memory if "peak_allocated_gib" in m]  # CUDA only
+    if peaks:
+        lines.append(f"Peak allocated over the run: **{max(peaks):.1f} GiB**")
     return "\n".join(lines) + "\n"
 
 

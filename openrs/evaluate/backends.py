@@ -188,6 +188,19 @@ class VLLMGenerator:
 
             engine_args.update(vllm_cpu_engine_args())
         self.llm = LLM(**{**engine_args, **cfg.vllm_engine_args})
+        self.owns_engine = True
+
+    @classmethod
+    def for_engine(cls, llm, sampling: SamplingConfig, max_model_len: int) -> VLLMGenerator:
+        """Generation on an engine someone else owns (a trainer's colocated vLLM): `close` leaves it running."""
+        generator = cls.__new__(cls)
+        generator.llm, generator.sampling, generator.max_model_len = llm, sampling, max_model_len
+        generator.chunk_size, generator.sampling_args, generator.owns_engine = (
+            BackendConfig.chunk_size,
+            {},
+            False,
+        )
+        return generator
 
     def generate(self, prompts: list[list[int]], seeds: list[int]) -> list[Generation]:
         """One request per prompt with its own seed; a completion also stops at max_model_len, as in lighteval."""
@@ -218,9 +231,11 @@ class VLLMGenerator:
         ]
 
     def close(self) -> None:
-        """Shut the engine down and free GPU memory for the next checkpoint."""
+        """Shut the engine down and free GPU memory for the next checkpoint (if this generator started it)."""
         import torch
 
+        if not self.owns_engine:
+            return
         engine = getattr(self.llm, "llm_engine", None)
         shutdown = getattr(getattr(engine, "engine_core", None), "shutdown", None)
         if callable(shutdown):

@@ -1,4 +1,4 @@
-"""A server process openrs starts, health-checks and stops: `trl vllm-serve` on its own GPU."""
+"""A server process openrs starts, health-checks and stops: `trl vllm-serve` on its own GPU, or its CPU counterpart."""
 
 from __future__ import annotations
 

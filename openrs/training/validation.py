@@ -1,7 +1,8 @@
 """Validation during training: the policy's benchmark pass@1 every few steps, and the best checkpoint kept.
 
 Problems, prompts, seeds, the answer check and the metrics are `openrs.evaluate`'s; generation is
-`model.generate` on the trainer's own model. The best step is transformers' own `best_global_step`
+`model.generate` on the trainer's own model, or the trainer's vLLM engine when it generates with one
+(colocated or a server: openrs.training.validation_vllm). The best step is transformers' own `best_global_step`
 (its checkpoint becomes `best_model_checkpoint`, which `save_total_limit` never deletes).
 """
 
@@ -24,6 +25,7 @@ from openrs.evaluate.problems import Problem, load_problems, prompt_token_ids
 from openrs.evaluate.runner import stored_sample
 from openrs.evaluate.scoring import score
 from openrs.run_dir import RunDir, append_metrics, read_metrics_rows, trim_metrics
+from openrs.training.validation_vllm import engine_generator, sync_policy, vllm_mode
 
 log = logging.getLogger(__name__)
 
@@ -207,17 +209,30 @@ class ValidationCallback(TrainerCallback):
         items = [(p, s) for problems in self.problems.values() for p in problems for s in range(n)]
         prompts = {p: prompt_token_ids(p.problem, self.protocol, tokenizer) for p, _ in items}
         items.sort(key=lambda item: len(prompts[item[0]]))  # stable: similar lengths batch together
-        mine = batches_for_rank(
-            items, self.cfg.batch_size, accelerator.process_index, accelerator.num_processes
-        )
-        with unwrap_model_for_generation(  # as TRL's own generation: ZeRO-3 gathered, checkpointing paused
-            trainer.model_wrapped,
-            accelerator,
-            gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
-            gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
-        ) as model:
-            sampling = self._capped_sampling(model, max(len(p) for p in prompts.values()))
-            rows = self._generate_and_score(model, tokenizer, mine, prompts, sampling)
+        mode = vllm_mode(trainer)
+        if mode is not None:
+            sync_policy(trainer)  # every process: the gathers of ZeRO-3 and TRL's iterator are collective
+        # A server is the main process's to talk to: it generates every completion there.
+        rank, ranks = (0, 1) if mode == "server" else (accelerator.process_index, accelerator.num_processes)
+        mine = batches_for_rank(items, self.cfg.batch_size, rank, ranks)
+        if mode == "server" and not accelerator.is_main_process:
+            mine = []
+        longest = max(len(p) for p in prompts.values())
+        if mode is None:
+            with (
+                unwrap_model_for_generation(  # as TRL's own generation: ZeRO-3 gathered, checkpointing paused
+                    trainer.model_wrapped,
+                    accelerator,
+                    gather_deepspeed3_params=trainer.args.ds3_gather_for_generation,
+                    gradient_checkpointing_kwargs=trainer.args.gradient_checkpointing_kwargs,
+                ) as model
+            ):
+                sampling = self._capped_sampling(model, longest)
+                generator = TransformersGenerator.for_model(model, tokenizer, sampling, self.cfg.batch_size)
+                rows = self._generate_and_score(generator, mine, prompts, model)
+        else:
+            generator = engine_generator(trainer, tokenizer, self._capped_sampling(trainer.model, longest))
+            rows = self._generate_and_score(generator, mine, prompts) if generator is not None else []
         gathered = gather_object(rows) if accelerator.num_processes > 1 else rows
         by_item = {(bench, pid, s): sample for bench, pid, s, sample in gathered}
         samples = {
@@ -228,8 +243,9 @@ class ValidationCallback(TrainerCallback):
         if not accelerator.is_main_process:
             return metrics
         log.info(
-            "validation at step %d: %s %.1f (%.0f s)",
+            "validation at step %d (%s): %s %.1f (%.0f s)",
             trainer.state.global_step,
+            "transformers generate" if mode is None else f"vLLM, {mode}",
             self.metric,
             metrics[self.metric] if metrics[self.metric] is not None else math.nan,
             metrics[f"{PREFIX}time_s"],
@@ -252,14 +268,16 @@ class ValidationCallback(TrainerCallback):
             return dataclasses.replace(sampling, max_new_tokens=fits)
         return sampling
 
-    def _generate_and_score(self, model, tokenizer, batches, prompts, sampling) -> list[tuple]:
-        """(benchmark, id, sample, Sample) for each completion of `batches`; training's RNG is left as it was."""
+    def _generate_and_score(self, generator, batches, prompts, model=None) -> list[tuple]:
+        """(benchmark, id, sample, Sample) for each completion of `batches`; training's RNG (and `model`'s
+        train mode, when it is the trainer's own) is left as it was."""
         import torch
 
-        generator = TransformersGenerator.for_model(model, tokenizer, sampling, self.cfg.batch_size)
-        was_training = model.training
-        model.eval()
-        devices = [model.device] if model.device.type == "cuda" else []
+        sampling = generator.sampling
+        was_training = model is not None and model.training
+        if model is not None:
+            model.eval()
+        devices = [model.device] if model is not None and model.device.type == "cuda" else []
         rows = []
         try:
             with torch.random.fork_rng(devices=devices):
@@ -272,5 +290,6 @@ class ValidationCallback(TrainerCallback):
                         for (p, s), row in zip(batch, scored, strict=True)
                     ]
         finally:
-            model.train(was_training)
+            if model is not None:
+                model.train(was_training)
         return rows

@@ -16,6 +16,16 @@ NEEDS_VLLM = {"vllm_cpu.py"}  # runs in .venv-vllm (launchers/setup_vllm_cpu.sh)
 HELPERS = {"quick.py"}
 SCRIPTS = sorted(p.name for p in (REPO / "bench").glob("*.py") if p.name not in HELPERS)
 GPU_QUICK = {  # bench/gpu's subcommands: their CPU paths (eval-throughput needs vLLM on a GPU: --help only)
+    "device-run": [
+        "--dry-run",
+        "--steps",
+        "1",
+        "--completion-length",
+        "8",
+        "--eval-problems",
+        "1",
+        "--skip-zero2",
+    ],
     "exp2-cost": ["--dry-run", "--gen-tokens-per-s", "7168", "--train-s-per-seq", "0.5"],
     "step-time": ["--cpu-smoke", "--steps", "1", "--completion-length", "8"],
     "eval-throughput": ["--help"],
@@ -47,7 +57,7 @@ def test_every_bench_script_runs_in_quick_mode(script, tmp_path):
 
 @pytest.mark.parametrize("command", sorted(GPU_QUICK))
 def test_gpu_benchmarks_run_their_cpu_paths(command, tmp_path):
-    extra = ["--out-dir", str(tmp_path / "out")] if command == "step-time" else []
+    extra = ["--out-dir", str(tmp_path / "out")] if command in ("step-time", "device-run") else []
     _check(_run([sys.executable, "-m", "bench.gpu", command, *GPU_QUICK[command], *extra], tmp_path))
 
 

