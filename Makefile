@@ -1,4 +1,4 @@
-.PHONY: install lock run test test-fast lint format bench bench-quick
+.PHONY: install lock run test test-fast lint format bench bench-quick warm-model
 
 install:
 	python3.11 -m venv .venv && .venv/bin/pip install -U pip && .venv/bin/pip install -c requirements.lock -e ".[dev]"
@@ -26,3 +26,6 @@ bench:
 
 bench-quick:
 	.venv/bin/pytest tests/integration/test_bench_quick.py
+
+warm-model:  # remake the default run's shipped warmed-up model (after changing what its key covers)
+	.venv/bin/python -m openrs.models.ship_warm

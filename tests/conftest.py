@@ -43,6 +43,17 @@ def pytest_runtest_setup(item):
             pytest.skip("needs a CUDA GPU")
 
 
+@pytest.fixture(autouse=True)
+def _environment_as_it_was():
+    """Each test starts with the environment the session started with. A test, or a library it calls,
+    may change it (TRL's colocated vLLM sets RANK, WORLD_SIZE and MASTER_PORT in-process), and a run a
+    later test starts would inherit that: a process group where none belongs."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 def group_options(group: str) -> list[str]:
     """Every option file shipped in conf/<group>/."""
     return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))

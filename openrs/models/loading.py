@@ -64,15 +64,17 @@ def model_source(cfg: ModelConfig, tokenizer, seed: int, run_dir: str | Path) ->
         model = build_tiny(cfg.tiny, tokenizer, seed)
         warmup.save_atomically(target, lambda folder: save_model(model, tokenizer, folder))
         return str(target)
-    cached = warmup.cached_warm_model(cfg.tiny, seed)
-    if warmup.is_cached(cached):
-        log.info("warm-up skipped: these settings' warmed-up model is cached in %s", cached)
+    found, origin = warmup.find_warm_model(cfg.tiny, seed)
+    if found is not None:
+        how = "openrs ships it" if origin == "shipped" else "cached"
+        log.info("warm-up skipped: these settings' warmed-up model is %s: %s", how, found)
     else:  # so that GRPO starts from a policy that is sometimes right
+        found = warmup.cached_warm_model(cfg.tiny, seed)
         model = build_tiny(cfg.tiny, tokenizer, seed)
         warmup.warm_up(model, tokenizer, cfg.tiny.warmup, seed)
-        warmup.save_atomically(cached, lambda folder: save_model(model, tokenizer, folder))
-        log.info("warmed-up model cached in %s (`%s=<dir>` moves the cache)", cached, warmup.CACHE_ENV)
-    warmup.save_atomically(target, lambda folder: shutil.copytree(cached, folder))
+        warmup.save_atomically(found, lambda folder: save_model(model, tokenizer, folder))
+        log.info("warmed-up model cached in %s (`%s=<dir>` moves the cache)", found, warmup.CACHE_ENV)
+    warmup.save_atomically(target, lambda folder: shutil.copytree(found, folder))
     return str(target)
 
 

@@ -2,7 +2,9 @@
 
 A warmed-up model is saved once per set of settings under the warm-model cache (outside any run dir:
 `~/.cache/openrs/warm_models/<key>`, or `$OPENRS_WARM_MODEL_CACHE/<key>`), so that a second run, or a
-rerun after Ctrl-C, copies it instead of training it again.
+rerun after Ctrl-C, copies it instead of training it again. The default run's warmed-up model is also
+shipped in the package (`openrs/models/warm/<key>`, 2 MB; remade by `python -m openrs.models.ship_warm`),
+so that a newcomer's first run starts GRPO at once; any other setting, seed or version warms up here.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 
 IGNORE_INDEX = -100
 CACHE_ENV = "OPENRS_WARM_MODEL_CACHE"
+SHIPPED_DIR = Path(__file__).with_name("warm")  # the default run's warmed-up model, under its key
 # Libraries whose numerics or serialisation make the saved weights and tokenizer what they are.
 KEY_PACKAGES = ("torch", "transformers", "tokenizers")
 # openrs code that builds the tokenizer and the random model, templates the prompts and trains.
@@ -131,6 +134,21 @@ def warm_model_key(spec: TinyModelConfig, seed: int) -> str:
 def cached_warm_model(spec: TinyModelConfig, seed: int) -> Path:
     """The folder the warmed-up model for these settings is (or will be) cached in."""
     return warm_model_cache_dir() / warm_model_key(spec, seed)
+
+
+def shipped_warm_model(spec: TinyModelConfig, seed: int) -> Path | None:
+    """The warmed-up model openrs ships for exactly these settings (the default run's), if any."""
+    path = SHIPPED_DIR / warm_model_key(spec, seed)
+    return path if is_cached(path) else None
+
+
+def find_warm_model(spec: TinyModelConfig, seed: int) -> tuple[Path | None, str]:
+    """A saved warmed-up model for these settings and where it is from ("cached", "shipped"), or (None, "")."""
+    cached = cached_warm_model(spec, seed)
+    if is_cached(cached):
+        return cached, "cached"
+    shipped = shipped_warm_model(spec, seed)
+    return (shipped, "shipped") if shipped is not None else (None, "")
 
 
 def is_cached(path: Path) -> bool:

@@ -91,6 +91,8 @@ def plan_text(cfg: TrainConfig, start_step: int, warm: str) -> str:
         parts.append(f"warm up the model ({warmup.steps} supervised steps, then cached for later runs)")
     elif warm == "cached":
         parts.append("the warmed-up model from the cache")
+    elif warm == "shipped":
+        parts.append("the warmed-up model openrs ships")
     parts.append(_plural(steps, "GRPO step") + (f" from step {start_step}" if start_step else ""))
     rough = rough_seconds(cfg, warm == "build")
     if rough is None:
@@ -102,16 +104,17 @@ def plan_text(cfg: TrainConfig, start_step: int, warm: str) -> str:
 
 
 def warm_model_state(cfg: TrainConfig, run_dir: Path) -> str:
-    """ "build" (the warm-up runs), "cached", "run dir" (already in it) or "" (no warm-up configured)."""
+    """ "build" (the warm-up runs), "cached", "shipped" (in the package), "run dir" (already in it) or ""
+    (no warm-up configured)."""
     tiny = cfg.model.tiny
     if tiny is None or tiny.warmup is None or cfg.model.init_checkpoint:
         return ""
-    from openrs.models.warmup import cached_warm_model, is_cached
+    from openrs.models.warmup import find_warm_model, is_cached
     from openrs.run_dir import RunDir
 
     if is_cached(RunDir(run_dir).init_model):
         return "run dir"
-    return "cached" if is_cached(cached_warm_model(tiny, cfg.seed)) else "build"
+    return find_warm_model(tiny, cfg.seed)[1] or "build"
 
 
 def banner_text(cfg: TrainConfig, run_dir: Path, start_step: int = 0, warm: str = "") -> str:
