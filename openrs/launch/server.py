@@ -35,7 +35,12 @@ class LaunchError(OpenRSError):
 
 
 def vllm_serve_command(cfg: TrainConfig, model_path: str) -> list[str]:
-    """`trl vllm-serve` for the policy, with the host, port, memory share and lengths of the config."""
+    """`trl vllm-serve` for the policy, with the host, port, memory share and lengths of the config.
+
+    The context is training's prompt + completion; with validation during training it is the model's own
+    (vLLM's default), since benchmark prompts can be longer than training's and validation caps its
+    completions to what fits (openrs.training.validation_vllm).
+    """
     hw = cfg.hardware
     command = [
         str(Path(sys.executable).with_name("trl")), "vllm-serve",
@@ -44,8 +49,9 @@ def vllm_serve_command(cfg: TrainConfig, model_path: str) -> list[str]:
         "--port", str(hw.vllm_server_port),
         "--gpu_memory_utilization", str(hw.vllm_gpu_memory_utilization),
         "--dtype", cfg.model.dtype,
-        "--max_model_len", str(cfg.dataset.max_prompt_length + cfg.trainer.max_completion_length),
     ]  # fmt: skip
+    if not cfg.validation.every:
+        command += ["--max_model_len", str(cfg.dataset.max_prompt_length + cfg.trainer.max_completion_length)]
     if cfg.model.tiny is None and not cfg.model.init_checkpoint:
         command += ["--revision", cfg.model.revision]
     return command

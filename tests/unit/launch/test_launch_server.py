@@ -24,7 +24,7 @@ from openrs.launch.server import (
 def test_vllm_serve_command_parses_with_trl(compose_cfg):
     from trl.scripts.vllm_serve import make_parser
 
-    _, cfg = compose_cfg(["+experiment=exp3"])
+    _, cfg = compose_cfg(["+experiment=exp3", "validation.every=0"])
     command = vllm_serve_command(cfg, "/models/policy")
     assert command[0].endswith("trl") and command[1] == "vllm-serve"
     args, unknown = make_parser().parse_args_and_config(args=command[2:], return_remaining_strings=True)
@@ -34,6 +34,9 @@ def test_vllm_serve_command_parses_with_trl(compose_cfg):
     assert args.dtype == "bfloat16"
     assert args.max_model_len == 512 + 3584  # prompt + completion
     assert args.revision == "main"
+    # Validating during training (the preset's default): the model's own context, for benchmark prompts.
+    _, validated = compose_cfg(["+experiment=exp3"])
+    assert "--max_model_len" not in vllm_serve_command(validated, "/models/policy")
 
 
 def _free_port() -> int:
