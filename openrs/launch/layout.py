@@ -92,9 +92,8 @@ def plan_layout(hw: HardwareConfig, gpus: list[str] | None = None) -> ProcessLay
     machines = plan_nodes(hw).training_nodes
     # A server on a node of its own (multi-node) takes no GPU of the training nodes.
     server = plan_nodes(hw).server_node == 0
-    if (
-        hw.device == "cpu"
-    ):  # DeepSpeed on its CPU accelerator; a vLLM server beside the processes or colocated
+    # On CPU: DeepSpeed on its CPU accelerator; a vLLM server beside the processes, or colocated.
+    if hw.device == "cpu":
         return ProcessLayout(hw.num_training_processes, (), None, stage, machines, vllm_server=server)
 
     gpus = (gpus if gpus is not None else visible_gpus(hw.num_gpus))[: hw.num_gpus]
