@@ -160,14 +160,15 @@ def render(rows: list[dict], firsts: list[dict], args: argparse.Namespace) -> st
             "",
             "README's first command, unchanged (`python -m openrs.train`, defaults):",
             "",
-            "| load | wall s | held-out before | after | gain (points) | warm-up s/step | GRPO s/step | load avg before | load avg after |",
+            "| load | wall s | held-out before | after | gain (points) | warm-up s/step (-: the shipped one) "
+            "| GRPO s/step | load avg before | load avg after |",
             "|---|---:|---:|---:|---:|---:|---:|---|---|",
         ]
         for r in firsts:
             gain = 100 * (r["accuracy_after"] - r["accuracy_before"])
             lines.append(
                 f"| {r['load']} | {r['wall_s']:.0f} | {r['accuracy_before']:.3f} | {r['accuracy_after']:.3f} | "
-                f"{gain:+.1f} | {r['warmup_s_per_step']:.3f} | {r['grpo_s_per_step']:.2f} | "
+                f"{gain:+.1f} | {fmt(r['warmup_s_per_step'], 3)} | {r['grpo_s_per_step']:.2f} | "
                 f"{r['load_before']} | {r['load_after']} |"
             )
     return "\n".join(lines) + "\n"

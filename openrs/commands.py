@@ -24,7 +24,7 @@ TRAIN = Command(
         "reward.funcs.<name>.weight=..., hydra.run.dir=<run dir>"
     ),
     examples=(
-        ("python -m openrs.train", "the first run: GRPO on CPU, held-out accuracy rising in about 2 min"),
+        ("python -m openrs.train", "the first run: GRPO on CPU, held-out accuracy rising in about a minute"),
         ("python -m openrs.train +experiment=exp2 hardware=single_gpu", "the paper's Open-RS2 on one GPU"),
         ("python -m openrs.train -m +experiment=exp3 +sweep=lr", "a learning-rate sweep, one run dir each"),
     ),

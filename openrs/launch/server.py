@@ -21,6 +21,7 @@ from pathlib import Path
 from openrs.config.schema import TrainConfig
 from openrs.cpu_platform import VLLM_CPU_ENGINE_ARGS
 from openrs.errors import OpenRSError
+from openrs.launch.vllm_reload_worker import EXTENSION
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,6 @@ def vllm_cpu_serve_command(cfg: TrainConfig, model_path: str) -> list[str]:
       policy from a file (openrs.launch.vllm_reload_worker, openrs.training.vllm_server_sync);
     - chunked prefill off where vLLM's CPU backend needs it (openrs.cpu_platform).
     """
-    from openrs.launch.vllm_reload_worker import EXTENSION
-
     argv = trl_vllm_serve_argv(cfg, model_path)
     serve = argv.index("serve")  # [python, -m, vllm.entrypoints.cli.main, serve, MODEL, ...]
     command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", argv[serve + 1]]
@@ -144,6 +143,9 @@ def managed_server(
             f"something already answers at {url}; stop it or choose another hardware.vllm_server_port"
         )
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    shown = " ".join(command[:3])
+    if sys.platform == "linux":  # a guard escalates to SIGKILL if the server hangs in its shutdown
+        command = [sys.executable, "-m", "openrs.launch.guard", *command]
     with log_path.open("ab") as log_file:
         proc = subprocess.Popen(
             command,
@@ -153,7 +155,7 @@ def managed_server(
             start_new_session=True,
             preexec_fn=stop_when_parent_dies(),
         )
-    log.info("started %s (pid %d), log: %s", " ".join(command[:2]), proc.pid, log_path)
+    log.info("started %s (pid %d), log: %s", shown, proc.pid, log_path)
     try:
         wait_healthy(proc, url, log_path, timeout_s)
         yield proc

@@ -1,6 +1,6 @@
 """The README's first command, `python -m openrs.train`: GRPO visibly learning, said in a few readable lines.
 
-One default run (about 2 min on 2 quiet cores): a banner, one concise line per step instead of TRL's raw
+One default run (about a minute on 2 quiet cores, from the shipped warm-up): a banner, one concise line per step instead of TRL's raw
 dicts, no progress-bar noise, held-out accuracy rising, and at the end the figure and what to try next.
 """
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -134,3 +135,48 @@ def test_port_zero_picks_free_ports_for_the_server_and_weight_sync(compose_cfg, 
     assert vllm_serve_command(chosen, "m")[vllm_serve_command(chosen, "m").index("--port") + 1] == str(port)
     _, fixed = compose_cfg(["+experiment=exp2", "hardware=local_4gpu"])
     assert with_free_ports(fixed) is fixed  # an explicit port stays
+
+
+# A server that answers /health but ignores SIGTERM, as a vLLM server hung in its shutdown does.
+STUBBORN_SERVER = """
+import http.server, os, signal, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+open(sys.argv[2], "w").write(str(os.getpid()))
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"ok")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+"""
+# openrs's side: start the server under managed_server, say so, then wait to be killed.
+LAUNCHER = """
+import pathlib, sys, time
+from openrs.launch.server import managed_server
+command, url, log = sys.argv[1:-2], sys.argv[-2], pathlib.Path(sys.argv[-1])
+with managed_server(command, url, log, 60):
+    print("up", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_server_ignoring_sigterm_is_killed_when_openrs_is_killed(tmp_path):
+    """kill -9 of openrs: the server gets SIGTERM from the kernel, and SIGKILL when it does not exit."""
+    pid_file, port = tmp_path / "pid", _free_port()
+    url = f"http://127.0.0.1:{port}/health"
+    server = [sys.executable, "-c", STUBBORN_SERVER, str(port), str(pid_file)]
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", LAUNCHER, *server, url, str(tmp_path / "server.log")],
+        stdout=subprocess.PIPE, text=True, env={**os.environ, "OPENRS_GUARD_GRACE_S": "5"},
+    )  # fmt: skip
+    assert launcher.stdout.readline().strip() == "up"
+    pid = int(pid_file.read_text())
+    launcher.kill()
+    launcher.wait()
+    time.sleep(0.5)
+    assert not _pid_gone(pid), "SIGTERM alone stopped it: this server should ignore SIGTERM"
+    deadline = time.monotonic() + 30
+    while not _pid_gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _pid_gone(pid), "the server outlived a kill -9 of openrs"
+    assert not is_healthy(url)
