@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import warnings
 from pathlib import Path
 
 from openrs.errors import ConfigError
@@ -35,8 +36,14 @@ def build_callbacks(specs: dict, run_dir: str | Path, resume_step: int = 0, vali
     return callbacks
 
 
+# A deprecation notice of torch 2.13 for an API DeepSpeed 0.19's ZeRO-2/3 steps call; the call still does
+# what it did (the same all-gather), so every ZeRO run printed it once per process for nothing.
+DEEPSPEED_ALL_GATHER_NOTICE = r"`torch\.distributed\.all_gather_into_tensor` is deprecated"
+
+
 def build_trainer(model, tokenizer, dataset, reward_funcs, grpo_config, callbacks: list):
     """TRL's GRPOTrainer (with openrs's paper options) for the policy `model` (a path or Hub id)."""
+    warnings.filterwarnings("ignore", message=DEEPSPEED_ALL_GATHER_NOTICE, category=FutureWarning)
     from openrs.training.console import use_console
     from openrs.training.paper_trainer import OpenRSGRPOTrainer
 

@@ -31,4 +31,5 @@ ALARMING_NOISE = (
     "Setting accelerator to CPU",  # DeepSpeed guessing its accelerator: openrs.cpu_platform names it
     "There were missing keys in the checkpoint",  # a tied head on resume: openrs.models.tied_weights
     "find_unused_parameters=True",  # DDP's needless search: openrs.training.grpo_args
+    "all_gather_into_tensor` is deprecated",  # torch's notice for DeepSpeed's call: openrs.training.trainer
 )

@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from openrs.run_dir import last_checkpoint, read_metrics
+from tests.integration.cli_helpers import ALARMING_NOISE
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("deepspeed") is None, reason="needs deepspeed (dev extra)"
@@ -58,6 +59,8 @@ def test_tiny_experiment_trains_under_deepspeed_in_two_processes(tmp_path, hardw
     command = _command(run_dir, hardware, "trainer.max_steps=2")
     result = subprocess.run(command, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
+    output = result.stdout + result.stderr  # the launched processes' too
+    assert not [noise for noise in ALARMING_NOISE if noise in output], output[-3000:]
 
     accelerate = yaml.safe_load((run_dir / "launch" / "accelerate.yaml").read_text())
     assert (accelerate["distributed_type"], accelerate["num_processes"]) == ("DEEPSPEED", 2)
