@@ -174,8 +174,9 @@ def prepare(work: Path, steps: int) -> tuple[Path, Path, list[str]]:
     checks = [f"same {len(rows)} prompt rows (openrs's pipeline exported, read back identical)"]
     assert bare_dataset(data).to_list() == rows
     ours = build_grpo_config(cfg, "X", [1.0, 1.0]).to_dict()
-    # openrs's two trainer options, at the values that leave TRL's behaviour unchanged
+    # openrs's trainer options, at the values that leave TRL's behaviour unchanged
     assert ours.pop("logprobs_at_sampling_temperature") is True and ours.pop("max_prompt_length") is None
+    assert ours.pop("vllm_weight_sync") == "nccl"  # TRL's own sync (only a vLLM server on CPU reloads)
     bare = bare_grpo_config("X", steps).to_dict()
     diff = sorted(k for k in ours.keys() | bare.keys() if ours.get(k) != bare.get(k))
     assert not diff, f"GRPOConfig differs in {diff}"
