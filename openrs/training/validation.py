@@ -212,11 +212,12 @@ class ValidationCallback(TrainerCallback):
         mode = vllm_mode(trainer)
         if mode is not None:
             sync_policy(trainer)  # every process: the gathers of ZeRO-3 and TRL's iterator are collective
-        # A server is the main process's to talk to: it generates every completion there.
-        rank, ranks = (0, 1) if mode == "server" else (accelerator.process_index, accelerator.num_processes)
-        mine = batches_for_rank(items, self.cfg.batch_size, rank, ranks)
-        if mode == "server" and not accelerator.is_main_process:
-            mine = []
+        if mode == "server":  # the main process alone talks to the server: it generates every completion
+            mine = batches_for_rank(items, self.cfg.batch_size, 0, 1) if accelerator.is_main_process else []
+        else:
+            mine = batches_for_rank(
+                items, self.cfg.batch_size, accelerator.process_index, accelerator.num_processes
+            )
         longest = max(len(p) for p in prompts.values())
         if mode is None:
             with (
