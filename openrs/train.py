@@ -38,6 +38,7 @@ def train(cfg: TrainConfig, run_dir: RunDir, start: ResumePoint) -> None:
     summary.write_summary(run_dir, experiment=cfg.experiment_name, seed=cfg.seed, train_metrics=metrics,
                           wall_time_s=round(time.time() - began, 2), global_step=grpo.state.global_step,
                           resumed_from=start.checkpoint, best=summary.best_checkpoint(grpo.state))  # fmt: skip
+    trainer.close_process_group()
 
 
 @hydra_command(TRAIN)  # openrs.cli: own --help, user errors (Hydra's too) in one line, exit 2

@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 WORKER_MEMORY_LIMIT_BYTES = 2 << 30
 # How long a new worker may take to start (a fresh interpreter importing math-verify) beyond the checks' own time.
 _START_MARGIN_S = 120.0
+# How often a wait for checks looks whether their pool is still alive.
+_POOL_CHECK_S = 1.0
 
 
 class _LRU:
@@ -94,6 +96,8 @@ def get_pool(size: int) -> Any:
     with _pools_lock:
         pid, pool = _pools.get(size, (None, None))
         if pool is None or pid != os.getpid() or not pool.active:  # a forked child starts its own
+            if pool is not None and pid == os.getpid():  # broken: end its threads before replacing it
+                _stop(pool)
             if multiprocessing.current_process().daemon:
                 # A daemonic process (a DataLoader worker) may not start children; its checkers end with it.
                 multiprocessing.current_process().daemon = False
@@ -114,9 +118,13 @@ def close_pools() -> None:
     with _pools_lock:
         for pid, pool in _pools.values():
             if pid == os.getpid():
-                pool.stop()
-                pool.join(timeout=5)
+                _stop(pool)
         _pools.clear()
+
+
+def _stop(pool: Any) -> None:
+    pool.stop()
+    pool.join(timeout=5)
 
 
 def _run_all(calls: list[tuple[Any, tuple[Any, ...]]], timeout_s: float, size: int) -> list[Any]:
@@ -137,16 +145,19 @@ def _run_in(
     futures = [pool.schedule(func, args, timeout=timeout_s) for func, args in calls]
     deadline = timeout_s * (len(calls) // size + 1) + _START_MARGIN_S
     try:
-        done, _ = concurrent.futures.wait(futures, timeout=deadline)
+        done = _wait_while_active(pool, futures, deadline)
     finally:
         for future in futures:
             future.cancel()  # after an interrupt or past the deadline: pebble kills what still runs
-    if len(done) < len(futures):
+    orphaned = not pool.active  # its workers all died: what it had not answered, it never will
+    if len(done) < len(futures) and not orphaned:
         logger.warning("answer checks: %d checker processes did not answer in %.0f s", size, deadline)
     results: list[Any] = []
     broken: list[int] = []
     for i, future in enumerate(futures):
         try:
+            if future not in done and orphaned:
+                raise BrokenProcessPool("the pool broke before it ran this check")
             results.append(future.result(timeout=0) if future in done else None)
         except BrokenProcessPool:
             results.append(None)
@@ -154,6 +165,21 @@ def _run_in(
         except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError, OSError):
             results.append(None)  # timed out, or its worker died (pebble's ProcessExpired is an OSError)
     return results, broken
+
+
+def _wait_while_active(pool: Any, futures: list, deadline_s: float) -> set:
+    """The futures done within `deadline_s`, or once `pool` has broken.
+
+    When every worker dies, pebble fails the tasks it knows of and stops its loops; a task scheduled
+    while it had not yet noticed is never run nor failed, so waiting for it would last the whole
+    deadline (minutes) and its check would score 0.
+    """
+    end = time.monotonic() + deadline_s
+    while True:
+        left = end - time.monotonic()
+        done, pending = concurrent.futures.wait(futures, timeout=max(0.0, min(_POOL_CHECK_S, left)))
+        if not pending or left <= _POOL_CHECK_S or not pool.active:
+            return done
 
 
 # What a suspect gold is checked against: an answer quick to compare with any gold that is itself quick.

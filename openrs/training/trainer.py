@@ -86,6 +86,20 @@ def train(trainer, resume_from: Path | None) -> dict:
     return dict(result.metrics)
 
 
+def close_process_group() -> None:
+    """End a finished multi-process run's process group before Python exits (a lone process has none).
+
+    Left to the interpreter's teardown, gloo's worker threads can outlive it and abort a rank that had
+    finished ("terminate called without an active exception", SIGABRT; pytorch/pytorch#190489): a
+    ZeRO-2 run failed so in CI after training. Only after success: a rank that raised may leave others
+    in a collective, where destroying the group could hang.
+    """
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def _explain_failed_saves(trainer) -> None:
     """A checkpoint that cannot be written ends training in one line naming it and why (full disk, ...)."""
     save = trainer._save_checkpoint

@@ -208,6 +208,43 @@ def test_a_dead_worker_is_replaced() -> None:
     assert scores == [1.0, 1.0, 0.0]
 
 
+def _wait_dead(pids: list[int]) -> None:
+    """Until each of `pids` has exited (a zombie or reaped)."""
+    for pid in pids:
+        while True:
+            try:
+                state = (Path("/proc") / str(pid) / "status").read_text()
+            except OSError:
+                break
+            if "\nState:\tZ" in state:
+                break
+            time.sleep(0.01)
+
+
+def test_checks_scheduled_as_every_worker_dies_are_run_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pebble fails the tasks it knows of when its workers all die; one it takes in just after is never
+    run nor failed. Slowing its scheduler makes that certain here: the checks still get their verdicts."""
+    from pebble.pool.process import PoolManager
+
+    assert accuracy_reward(["\\boxed{\\sqrt{4}}"], ["2"], num_workers=2) == [1.0]
+    checkers = _checker_pids()
+    for pid in checkers:
+        os.kill(pid, signal.SIGKILL)
+    _wait_dead(checkers)
+    real = PoolManager.schedule
+
+    def late_schedule(self: Any, task: Any) -> None:
+        time.sleep(0.5)  # the pool finds its workers dead meanwhile
+        real(self, task)
+
+    monkeypatch.setattr(PoolManager, "schedule", late_schedule)
+    pool.forget_recent_verdicts()
+    scores = accuracy_reward(
+        ["\\boxed{x=1}", "\\boxed{2.0}", "\\boxed{3/4}"], ["1", "2", "0.7"], num_workers=2
+    )
+    assert scores == [1.0, 1.0, 0.0]
+
+
 def test_each_distinct_answer_is_checked_once_and_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
     checked: list[tuple[Any, ...]] = []
     real = pool._run_all
