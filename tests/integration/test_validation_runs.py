@@ -25,7 +25,7 @@ VALIDATION = (
 def train(run_dir: Path, *overrides: str) -> dict:
     """Run the tiny experiment with validation; its summary."""
     result = run_command("openrs.train", *VALIDATION, *overrides, f"hydra.run.dir={run_dir}", timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]  # the ranks', the launcher's
     return json.loads((run_dir / "summary.json").read_text())
 
 
@@ -68,7 +68,7 @@ def test_the_best_checkpoint_outlives_save_total_limit_and_is_evaluated_alone(tm
         f"hydra.run.dir={tmp_path / 'eval'}",
         timeout=600,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]  # the ranks', the launcher's
     results = json.loads((tmp_path / "eval" / "results.json").read_text())
     assert [t["label"] for t in results["targets"]] == [f"checkpoint-{best}"]
 

@@ -162,6 +162,8 @@ def test_server_layout_trains_every_step_once_with_a_weight_sync_each(finished_r
     assert _steps(run_dir) == list(range(1, STEPS + 1))
     log = (run_dir / "train.log").read_text()
     assert "launching 2 training process(es) on CPU" in log and "vLLM server on CPU" in log
+    # progress while the model loads (a minute here), then the server's address
+    assert re.search(r"waiting for http://127\.0\.0\.1:\d+/health: \d+ s of \d+ s; last log line: ", log)
     assert re.search(r"server up at http://127\.0\.0\.1:\d+/health", log)
     # One sync before each step's generation (TRL syncs when the step changes), from the main process only.
     assert [int(n) for n in re.findall(r"vLLM server weights updated \(sync (\d+)\)", log)] == list(
