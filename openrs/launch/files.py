@@ -98,9 +98,10 @@ def write_launch_files(
 
 
 def training_command(launch_dir: Path, run_dir: Path) -> list[str]:
-    """`accelerate launch` of `python -m openrs.train` on the run's saved config, into the same run dir."""
+    """`accelerate launch` (openrs.launch.accelerate_main: a failure in one line) of `python -m openrs.train` on the
+    run's saved config, into the same run dir."""
     return [
-        sys.executable, "-m", "accelerate.commands.launch",
+        sys.executable, "-m", "openrs.launch.accelerate_main",
         "--config_file", str(launch_dir / ACCELERATE_FILE),
         "-m", "openrs.train",
         "--config-path", str(launch_dir), "--config-name", CHILD_CONFIG_NAME,
