@@ -44,6 +44,7 @@ def train_overrides(model_dir: Path, run_dir: Path, args: argparse.Namespace, ze
     """`python -m openrs.train` overrides for phase (a), or (b) with `zero2`."""
     common = [
         f"hydra.run.dir={run_dir}",
+        "~default_run",  # not the CPU micro reproduction: its held-out evaluation would run too
         "model=r1_distill_qwen_1p5b",
         f"model.name_or_path={model_dir}",
         "model.attn_implementation=sdpa",

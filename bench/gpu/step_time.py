@@ -83,6 +83,7 @@ def train_overrides(
     """`python -m openrs.train` overrides: the paper's trainer on one GPU with the random model."""
     common = [
         f"hydra.run.dir={run_dir}",
+        "~default_run",  # not the CPU micro reproduction: its held-out evaluation would run too
         "model=r1_distill_qwen_1p5b",
         f"model.name_or_path={model_dir}",
         "dataset=tiny_math",

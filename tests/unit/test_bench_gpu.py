@@ -38,3 +38,30 @@ def test_the_smoke_model_takes_the_padded_tokenizers_token_ids():
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **SMOKE_SHAPE
     )
     assert (config.eos_token_id, config.num_hidden_layers) == (tokenizer.eos_token_id, 2)
+
+
+def _bench_train_configs(tmp_path) -> dict:
+    """The `python -m openrs.train` overrides of every training phase the GPU benchmarks run."""
+    import argparse
+
+    from bench.gpu import device_run, step_time
+
+    args = argparse.Namespace(steps=3, completion_length=512)
+    phases = {f"step-time smoke={smoke}": step_time.train_overrides(tmp_path, tmp_path, 3, 512, smoke)
+              for smoke in (True, False)}  # fmt: skip
+    for dry_run in (True, False):
+        for zero2 in (False, True):
+            args.dry_run = dry_run
+            phases[f"device-run dry_run={dry_run} zero2={zero2}"] = device_run.train_overrides(
+                tmp_path, tmp_path, args, zero2
+            )
+    return phases
+
+
+def test_the_benchmarks_train_the_bench_model_not_the_micro_reproduction(compose_cfg, tmp_path):
+    """The default run's preset (its held-out evaluation, warm model, micro trainer) stays out of GPU timings."""
+    for phase, overrides in _bench_train_configs(tmp_path).items():
+        _, cfg = compose_cfg([o for o in overrides if not o.startswith("hydra.")])
+        assert "held_out" not in cfg.callbacks and "gpu_memory" in cfg.callbacks, phase
+        assert cfg.model.name_or_path == str(tmp_path) and cfg.experiment_name.startswith("bench_gpu"), phase
+        assert not cfg.reward.funcs["format"].get("prompt_opens_think", False), phase
