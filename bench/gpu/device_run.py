@@ -49,6 +49,7 @@ def train_overrides(model_dir: Path, run_dir: Path, args: argparse.Namespace, ze
         f"model.name_or_path={model_dir}",
         "model.attn_implementation=sdpa",
         "dataset=tiny_math",
+        "trainer=paper",  # the paper's loss and sampling; its batch below
         f"trainer.max_steps={args.steps}",
         f"trainer.save_steps={args.steps}",
         f"trainer.max_completion_length={args.completion_length}",
