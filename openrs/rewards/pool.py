@@ -96,8 +96,9 @@ def get_pool(size: int) -> Any:
     with _pools_lock:
         pid, pool = _pools.get(size, (None, None))
         if pool is None or pid != os.getpid() or not pool.active:  # a forked child starts its own
-            if pool is not None and pid == os.getpid():  # broken: end its threads before replacing it
-                _stop(pool)
+            if pool is not None and pid == os.getpid():  # broken: its threads end in the background
+                pool.stop()  # (a join could wait on a pipe no worker reads any more)
+                threading.Thread(target=pool.join, name="openrs-old-checker-pool", daemon=True).start()
             if multiprocessing.current_process().daemon:
                 # A daemonic process (a DataLoader worker) may not start children; its checkers end with it.
                 multiprocessing.current_process().daemon = False
@@ -118,13 +119,9 @@ def close_pools() -> None:
     with _pools_lock:
         for pid, pool in _pools.values():
             if pid == os.getpid():
-                _stop(pool)
+                pool.stop()
+                pool.join(timeout=5)
         _pools.clear()
-
-
-def _stop(pool: Any) -> None:
-    pool.stop()
-    pool.join(timeout=5)
 
 
 def _run_all(calls: list[tuple[Any, tuple[Any, ...]]], timeout_s: float, size: int) -> list[Any]:
