@@ -228,6 +228,7 @@ def test_checks_scheduled_as_every_worker_dies_are_run_again(monkeypatch: pytest
 
     assert accuracy_reward(["\\boxed{\\sqrt{4}}"], ["2"], num_workers=2) == [1.0]
     checkers = _checker_pids()
+    assert checkers
     for pid in checkers:
         os.kill(pid, signal.SIGKILL)
     _wait_dead(checkers)
