@@ -152,9 +152,11 @@ def _run_in(
     results: list[Any] = []
     broken: list[int] = []
     for i, future in enumerate(futures):
+        if future not in done and orphaned:  # never run: as broken as a check the pool failed
+            results.append(None)
+            broken.append(i)
+            continue
         try:
-            if future not in done and orphaned:
-                raise BrokenProcessPool("the pool broke before it ran this check")
             results.append(future.result(timeout=0) if future in done else None)
         except BrokenProcessPool:
             results.append(None)
