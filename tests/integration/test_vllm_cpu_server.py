@@ -127,16 +127,19 @@ def _server_pids(pids: set[int]) -> set[int]:
 
 
 def _training_ranks(pids: set[int]) -> set[int]:
-    """The training processes among `pids`: those given a RANK by the launcher."""
-    ranks = set()
+    """The training processes among `pids`: those given a RANK by the launcher.
+
+    A process a rank starts (a spawned answer checker) has the rank's command line and environment from its fork
+    until its exec, so a process whose parent also looks like a rank is that parent's child, not a rank."""
+    candidates = {}
     for pid in pids:
         try:
             proc = psutil.Process(pid)
             if "RANK" in proc.environ() and "openrs.train" in proc.cmdline():
-                ranks.add(pid)
+                candidates[pid] = proc.ppid()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass
-    return ranks
+    return {pid for pid, parent in candidates.items() if parent not in candidates}
 
 
 @pytest.fixture(scope="module")
