@@ -67,12 +67,20 @@ def _start(run_dir: Path, *overrides: str) -> subprocess.Popen:
     )
 
 
+# When each process seen was started: a run starts thousands of processes and threads, so the kernel can give a
+# pid seen early on to an unrelated process later (pids wrap at /proc/sys/kernel/pid_max, 32768 here).
+_STARTED: dict[int, float] = {}
+
+
 def _tree(pid: int) -> set[int]:
     try:
         root = psutil.Process(pid)
-        return {root.pid, *(child.pid for child in root.children(recursive=True))}
+        procs = [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
         return set()
+    # a pid in the run's tree is the run's process now, whatever it was before
+    _STARTED.update((proc.pid, proc.create_time()) for proc in procs)
+    return {proc.pid for proc in procs}
 
 
 def _alive(pids: set[int]) -> list[str]:
@@ -80,6 +88,8 @@ def _alive(pids: set[int]) -> list[str]:
     for pid in pids:
         try:
             proc = psutil.Process(pid)
+            if proc.create_time() != _STARTED.get(pid, proc.create_time()):
+                continue  # the pid of a process seen, now another's
             if proc.status() != psutil.STATUS_ZOMBIE:
                 alive.append(f"{pid} {' '.join(proc.cmdline()[:4])}")
         except psutil.NoSuchProcess:
