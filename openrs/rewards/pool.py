@@ -152,12 +152,13 @@ def _run_in(
     results: list[Any] = []
     broken: list[int] = []
     for i, future in enumerate(futures):
-        if future not in done and orphaned:  # never run: as broken as a check the pool failed
+        if future not in done:  # past the deadline; or never run, as broken as a check the pool failed
             results.append(None)
-            broken.append(i)
+            if orphaned:
+                broken.append(i)
             continue
         try:
-            results.append(future.result(timeout=0) if future in done else None)
+            results.append(future.result(timeout=0))
         except BrokenProcessPool:
             results.append(None)
             broken.append(i)

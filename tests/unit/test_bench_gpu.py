@@ -65,7 +65,6 @@ def test_the_benchmarks_train_the_bench_model_not_the_micro_reproduction(compose
         assert "held_out" not in cfg.callbacks and "gpu_memory" in cfg.callbacks, phase
         assert cfg.model.name_or_path == str(tmp_path) and cfg.experiment_name.startswith("bench_gpu"), phase
         assert not cfg.reward.funcs["format"].get("prompt_opens_think", False), phase
-        if (
-            "smoke=True" not in phase
-        ):  # the smoke check of step-time is a tiny run; the rest time the paper's step
+        # the smoke check of step-time is a tiny run; the rest time the paper's step
+        if "smoke=True" not in phase:
             assert cfg.trainer.loss_type == "bnpo", phase
